@@ -1,0 +1,7 @@
+@{
+    try {
+        return context.Request.Body.As<JObject>(preserveContent: true);
+    } catch (Exception) {
+        return new JObject();
+    }
+}

@@ -1,0 +1,316 @@
+"""The engine end to end, in process: plan -> apply -> plan again, drift, failures, teardown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import CONFIG, FOUNDRY_RG, SUB, Sleeps
+from tests.fakes.arm import FakeArm
+
+from batchgw import engine, naming, teardown
+from batchgw.azure import AzureClients
+from batchgw.config import Settings, load_settings
+from batchgw.errors import AzureCallError, BatchgwError, ConfigError
+from batchgw.plan import Action, Plan, Unknown
+
+
+def deploy(settings: Settings, clients: AzureClients, sleeps: Sleeps) -> Plan:
+    snapshot = engine.read_state(settings, clients)
+    engine.apply_plan(settings, clients, snapshot, sleep=sleeps)
+    return snapshot.plan
+
+
+def summary(plan: Plan) -> dict[str, int]:
+    return plan.summary()
+
+
+def names(plan: Plan, action: Action) -> set[tuple[str, str]]:
+    return {(c.type, c.name) for c in plan.changes if c.action is action}
+
+
+def apim_id(settings: Settings) -> str:
+    name = naming.apim_name(settings.environment, SUB, settings.resource_group)
+    return naming.apim_id(SUB, settings.resource_group, name)
+
+
+def test_fresh_plan_creates_everything_and_writes_nothing(
+    settings: Settings, clients: AzureClients, arm: FakeArm
+) -> None:
+    plan = engine.read_state(settings, clients).plan
+
+    created = names(plan, Action.CREATE)
+    assert ("Microsoft.Resources/resourceGroups", "rg-apim-dev") in created
+    assert (
+        "Microsoft.Cache/redisEnterprise",
+        naming.redis_name("dev", SUB, "rg-apim-dev"),
+    ) in created
+    assert ("Microsoft.ApiManagement/service/backends", "foundry-batch-east") in created
+    assert ("Microsoft.ApiManagement/service/backends", naming.POOL_BACKEND_ID) in created
+    assert {n for t, n in created if t == "Microsoft.ApiManagement/service/apis"} == {
+        "openai",
+        "openai-sticky",
+        "openai-realtime",
+    }
+    assert {n for t, n in created if t == "Microsoft.Authorization/roleAssignments"} == {
+        "batch-east",
+        "batch-west",
+    }
+    assert summary(plan)["update"] == 0 and summary(plan)["delete"] == 0
+    assert arm.writes() == []
+    apim_change = next(c for c in plan.changes if c.type == "Microsoft.ApiManagement/service")
+    assert isinstance(apim_change.diff["identity.principalId"][1], Unknown)
+
+
+def test_deploy_then_plan_is_empty_and_redeploy_sends_no_write(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    writes = len(arm.writes())
+
+    again = engine.read_state(settings, clients)
+
+    assert again.plan.changes == (), [
+        (c.action, c.type, c.name, c.diff) for c in again.plan.changes
+    ]
+    engine.apply_plan(settings, clients, again, sleep=sleeps)
+    assert len(arm.writes()) == writes
+    # The deployed backend points at the foundry's OpenAI endpoint, with a circuit breaker.
+    backend = arm.get_resource(f"{apim_id(settings)}/backends/foundry-batch-east")
+    assert backend is not None
+    props = backend["properties"]
+    assert isinstance(props, dict)
+    assert props["url"] == "https://batch-east.openai.azure.com/openai/v1"
+    assert props["circuitBreaker"]["rules"][0]["acceptRetryAfter"] is True
+    # Foundry accounts are never written.
+    touched = [c.path.lower() for c in arm.writes()]
+    assert not [p for p in touched if p.rstrip("/").split("/providers/")[-1].startswith(
+        "microsoft.cognitiveservices")]
+
+
+def test_every_resource_that_takes_tags_is_tagged(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    for call in arm.writes():
+        if call.method != "PUT" or not isinstance(call.body, dict):
+            continue
+        path = call.path.lower()
+        if path.endswith(("/resourcegroups/rg-apim-dev",)) or (
+            path.count("/providers/") == 1
+            and (
+                ("/service/" in path and path.split("/service/")[1].count("/") == 0)
+                or ("/redisenterprise/" in path and "/databases/" not in path)
+            )
+        ):
+            assert call.body.get("tags") == naming.tags("dev"), call.path
+
+
+def test_cache_link_secret_is_sent_but_never_read_back(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    cache_id = f"{apim_id(settings)}/caches/{naming.CACHE_ID}"
+    sent = arm.get_secret(cache_id)
+    assert sent is not None and "password=" in sent and ":10000," in sent
+    shown = arm.get_resource(cache_id)
+    assert shown is not None
+    assert "password" not in str(shown)
+
+
+@pytest.mark.parametrize(
+    ("drift", "expected"),
+    [
+        (
+            lambda arm, apim: arm.mutate(
+                f"{apim}/backends/foundry-batch-east",
+                lambda r: r["properties"].__setitem__("url", "https://elsewhere.example/openai/v1"),
+            ),
+            ("ensure_backends", Action.UPDATE, "foundry-batch-east", "url"),
+        ),
+        (
+            lambda arm, apim: arm.edit_policy(
+                f"{apim}/apis/openai/policies/policy",
+                "<policies><inbound><base /></inbound><backend><base /></backend>"
+                "<outbound><base /></outbound><on-error><base /></on-error></policies>",
+            ),
+            ("ensure_apis", Action.UPDATE, "openai/policy", "policy"),
+        ),
+        (
+            lambda arm, apim: arm.remove(
+                f"{apim}/apis/openai-sticky/operations/"
+                + _first_operation(arm, apim, "openai-sticky")
+            ),
+            ("ensure_apis", Action.CREATE, None, "method"),
+        ),
+    ],
+)
+def test_drift_shows_as_exactly_that_change(
+    settings: Settings,
+    clients: AzureClients,
+    arm: FakeArm,
+    sleeps: Sleeps,
+    drift: object,
+    expected: tuple[str, Action, str | None, str],
+) -> None:
+    deploy(settings, clients, sleeps)
+    drift(arm, apim_id(settings))  # type: ignore[operator]
+
+    plan = engine.read_state(settings, clients).plan
+
+    assert len(plan.changes) == 1, [(c.action, c.name) for c in plan.changes]
+    change = plan.changes[0]
+    step, action, name, field = expected
+    assert (change.step, change.action) == (step, action)
+    if name is not None:
+        assert change.name == name
+    assert field in change.diff
+    deploy(settings, clients, sleeps)
+    assert engine.read_state(settings, clients).plan.changes == ()
+
+
+def _first_operation(arm: FakeArm, apim: str, api: str) -> str:
+    prefix = f"{apim}/apis/{api}/operations/".lower()
+    ops = sorted(i for i in arm.resource_ids() if i.startswith(prefix))
+    return ops[0][len(prefix) :]
+
+
+def test_deleted_role_assignment_is_planned_again(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    role = next(i for i in arm.resource_ids() if "roleassignments" in i and "batch-west" in i)
+    arm.remove(role)
+
+    plan = engine.read_state(settings, clients).plan
+
+    assert [(c.action, c.type, c.name) for c in plan.changes] == [
+        (Action.CREATE, "Microsoft.Authorization/roleAssignments", "batch-west")
+    ]
+
+
+def test_removing_a_foundry_removes_its_backend_pool_member_and_role(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    deploy(settings, clients, sleeps)
+    smaller = tmp_path / "smaller.toml"
+    smaller.write_text(CONFIG.split('[[foundries]]\nname = "batch-west"')[0])
+    fewer = load_settings(smaller)
+
+    plan = engine.read_state(fewer, clients).plan
+
+    got = {(c.action, c.type.split("/")[-1], c.name) for c in plan.changes}
+    assert got == {
+        (Action.DELETE, "backends", "foundry-batch-west"),
+        (Action.UPDATE, "backends", naming.POOL_BACKEND_ID),
+        (Action.DELETE, "roleAssignments", "batch-west"),
+        # The policies name the regions, so one region fewer rewrites each of them.
+        (Action.UPDATE, "policies", "openai/policy"),
+        (Action.UPDATE, "policies", "openai-sticky/policy"),
+        (Action.UPDATE, "policies", "openai-realtime/policy"),
+    }
+    deploy(fewer, clients, sleeps)
+    assert engine.read_state(fewer, clients).plan.changes == ()
+
+
+def test_unknown_foundry_stops_the_plan_with_its_name(
+    clients: AzureClients, arm: FakeArm, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(CONFIG.replace('name = "batch-west"', 'name = "batch-nowhere"'))
+    with pytest.raises(ConfigError, match="batch-nowhere"):
+        engine.read_state(load_settings(path), clients)
+    assert arm.writes() == []
+
+
+def test_soft_deleted_apim_name_is_reported_with_the_fix(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    state = teardown.read_teardown(settings, clients, purge=False)
+    teardown.apply_teardown(settings, clients, state, purge=False)
+
+    with pytest.raises(AzureCallError) as caught:
+        engine.read_state(settings, clients)
+    assert "soft-deleted" in caught.value.message
+    assert "teardown --purge" in caught.value.hint
+
+
+def test_failed_lro_becomes_a_clear_error_and_a_rerun_finishes(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    arm.fail_lro_next(r"/redisEnterprise/[^/]+$", code="QuotaExceeded", message="No capacity left.")
+    with pytest.raises(AzureCallError) as caught:
+        deploy(settings, clients, sleeps)
+    assert caught.value.arm_code == "QuotaExceeded"
+    assert "No capacity left" in caught.value.message
+
+    deploy(settings, clients, sleeps)
+    assert engine.read_state(settings, clients).plan.changes == ()
+
+
+def test_busy_apim_and_fresh_principal_are_retried(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    arm.fail_next("PUT", r"/backends/", status=409, code="Conflict", message="busy", times=2)
+    deploy(settings, clients, sleeps)
+    assert engine.read_state(settings, clients).plan.changes == ()
+    assert sleeps.waits, "retries must wait through the injected sleeper"
+
+
+def test_role_assignment_under_another_name_is_adopted(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    arm.fail_next(
+        "PUT", r"/roleAssignments/", status=409, code="RoleAssignmentExists", message="exists"
+    )
+    deploy(settings, clients, sleeps)
+
+
+def test_teardown_deletes_what_deploy_made_and_nothing_else(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    before = set(arm.resource_ids())
+    deploy(settings, clients, sleeps)
+
+    state = teardown.read_teardown(settings, clients, purge=True)
+    teardown.apply_teardown(settings, clients, state, purge=True)
+
+    assert set(arm.resource_ids()) == before
+    assert teardown.read_teardown(settings, clients, purge=True).plan.changes == ()
+
+
+def test_teardown_refuses_an_untagged_resource_with_our_name(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    arm.mutate(apim_id(settings), lambda r: r.__setitem__("tags", {}))
+    writes = len(arm.writes())
+
+    with pytest.raises(BatchgwError, match="refusing"):
+        teardown.read_teardown(settings, clients, purge=False)
+    assert len(arm.writes()) == writes
+
+
+def test_classic_redis(clients: AzureClients, arm: FakeArm, sleeps: Sleeps, tmp_path: Path) -> None:
+    path = tmp_path / "classic.toml"
+    path.write_text(
+        CONFIG.replace(
+            "[[foundries]]", '[redis]\nkind = "classic"\nsku = "Standard"\n\n[[foundries]]', 1
+        )
+    )
+    classic = load_settings(path)
+    deploy(classic, clients, sleeps)
+    assert engine.read_state(classic, clients).plan.changes == ()
+    cache_id = f"{apim_id(classic)}/caches/{naming.CACHE_ID}"
+    secret = arm.get_secret(cache_id)
+    assert secret is not None and ".redis.cache.windows.net:6380," in secret
+
+
+def test_foundry_group_is_read_from_azure(
+    settings: Settings, clients: AzureClients, arm: FakeArm
+) -> None:
+    snapshot = engine.read_state(settings, clients)
+    regions = [r.name for r in snapshot.desired.gateway.regions] if snapshot.desired.gateway else []
+    assert regions == ["eastus2", "westus3"]
+    assert all(f.resource_group == FOUNDRY_RG for f in snapshot.desired.foundries)
