@@ -87,7 +87,7 @@ def resolve_credential() -> TokenCredential:
     return DefaultAzureCredential()
 
 
-def default_transport() -> HttpTransport:
+def default_transport() -> HttpTransport[Any, Any]:
     import requests
     from azure.core.pipeline.transport import RequestsTransport
 
@@ -95,14 +95,15 @@ def default_transport() -> HttpTransport:
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
-    return RequestsTransport(session=session, session_owner=True)
+    transport: HttpTransport[Any, Any] = RequestsTransport(session=session, session_owner=True)
+    return transport
 
 
 def make_clients(
     settings: Settings,
     *,
     credential: TokenCredential | None = None,
-    transport: HttpTransport | None = None,
+    transport: HttpTransport[Any, Any] | None = None,
     polling_interval: float = POLLING_INTERVAL,
 ) -> AzureClients:
     from azure.mgmt.apimanagement import ApiManagementClient

@@ -59,10 +59,15 @@ def _setup(config: Path | None, debug: bool) -> tuple[Any, Any, Any]:
 
     GLOBAL.config = config or GLOBAL.config
     GLOBAL.debug = debug or GLOBAL.debug
-    if GLOBAL.debug:
-        import logging
+    import logging
 
+    if GLOBAL.debug:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    else:
+        # The SDKs log warnings (each failed credential, each retry) that would bury the one
+        # line the user needs; --debug shows them.
+        logging.getLogger("azure").addHandler(logging.NullHandler())
+        logging.getLogger("azure").propagate = False
     out, err = make_consoles()
     return load_settings(GLOBAL.config), out, err
 
@@ -87,7 +92,7 @@ def plan_cmd(
     """Show what deploy would change. Writes nothing."""
 
     def body() -> int:
-        from batchgw import engine, render
+        from batchgw import console, engine, render
 
         settings, out, err = _setup(config, debug)
         if offline:
@@ -96,7 +101,7 @@ def plan_cmd(
             with err.status("Reading Azure..."):
                 snapshot = engine.read_state(settings, _clients(settings))
         if json:
-            out.print_json(data=render.plan_to_json(snapshot.plan))
+            console.print_json(out, render.plan_to_json(snapshot.plan))
         else:
             render.render_plan(snapshot.plan, out)
         return 2 if detailed_exitcode and snapshot.plan.has_changes else 0
@@ -163,12 +168,12 @@ def show_endpoints_cmd(
     """Print the gateway URLs and ready-to-run client snippets."""
 
     def body() -> int:
-        from batchgw import endpoints, render
+        from batchgw import console, endpoints, render
 
         settings, out, _err = _setup(config, debug)
         found = endpoints.read_endpoints(settings, _clients(settings))
         if json:
-            out.print_json(data=render.endpoints_to_json(found))
+            console.print_json(out, render.endpoints_to_json(found))
         else:
             render.render_endpoints(found, out)
         return 0
@@ -260,11 +265,10 @@ def _translate(exc: Exception) -> BatchgwError | None:
     if not module.startswith("azure."):
         return None
     name = type(exc).__name__
-    if name == "ClientAuthenticationError" or name == "CredentialUnavailableError":
-        return BatchgwError(
-            "not signed in to Azure (no credential worked)",
-            "run `az login` (or set AZURE_* service principal variables, or BATCHGW_ARM_TOKEN)",
-        )
+    if name in ("ClientAuthenticationError", "CredentialUnavailableError"):
+        from batchgw.errors import not_signed_in
+
+        return not_signed_in()
     if name in ("ServiceRequestError", "ServiceRequestTimeoutError"):
         endpoint = os.environ.get("BATCHGW_ARM_ENDPOINT", "https://management.azure.com")
         return BatchgwError(
@@ -283,7 +287,7 @@ def _report(error: BatchgwError, json_mode: bool) -> None:
 
     out, err = console.make_consoles()
     if json_mode:
-        out.print_json(data=render.error_to_json(error))
+        console.print_json(out, render.error_to_json(error))
     console.print_error(err, error)
 
 

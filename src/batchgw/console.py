@@ -98,7 +98,7 @@ def confirm(err: Console, question: str) -> bool:
 def format_elapsed(seconds: float) -> str:
     if seconds < 59.95:  # 59.96 would round to "60.0s"
         return f"{seconds:.1f}s"
-    whole = int(seconds)
+    whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -112,7 +112,7 @@ def describe(label: str, detail: str) -> str:
     return " ".join(part for part in (verb, label, rest) if part)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Running:
     text: str
     started: float
@@ -169,15 +169,17 @@ class Progress:
 
     def __call__(self, event: Event) -> None:
         try:
-            line = self._update(event)
+            live = self._live
+            line = self._update(event, plain=live is None)
+            if live is not None:
+                live.refresh()  # show the new set of running operations now, not at the next tick
             if line is not None:
                 self.err.print(line, soft_wrap=True)
         except Exception:  # progress is cosmetic; it must never break a deploy
             pass
 
-    def _update(self, event: Event) -> Text | None:
+    def _update(self, event: Event, *, plain: bool) -> Text | None:
         key = (event.step, event.label)
-        plain = self._live is None
         stamp = f"[{self.now():%H:%M:%S}] " if plain else ""
         with self._lock:
             if event.kind == "start":

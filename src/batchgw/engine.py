@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -34,15 +35,19 @@ class Snapshot:
 
 
 def make_ctx(
-    settings: Settings, clients: AzureClients, desired: Desired, report: Reporter, **options: object
+    settings: Settings,
+    clients: AzureClients,
+    desired: Desired,
+    report: Reporter,
+    sleep: Callable[[float], None],
 ) -> Ctx:
     return Ctx(
         clients=clients,
         desired=desired,
         arm_endpoint=settings.arm_endpoint,
         report=report,
-        **options,
-    )  # type: ignore[arg-type]
+        sleep=sleep,
+    )
 
 
 def discover_foundries(settings: Settings, clients: AzureClients) -> tuple[Foundry, ...]:
@@ -115,17 +120,21 @@ def base_known(settings: Settings) -> dict[str, object]:
 
 
 def read_state(
-    settings: Settings, clients: AzureClients, *, report: Reporter = ignore_event, **options: object
+    settings: Settings,
+    clients: AzureClients,
+    *,
+    report: Reporter = ignore_event,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Snapshot:
     """One round of concurrent reads (plus one more only when removed foundries need it)."""
     names_only = build_desired(settings, offline_foundries(settings))
-    ctx = make_ctx(settings, clients, names_only, report, **options)
+    ctx = make_ctx(settings, clients, names_only, report, sleep)
     steps = list(STEPS)
     with ThreadPoolExecutor(max_workers=len(steps) + 1) as pool:
         found_future = pool.submit(discover_foundries, settings, clients)
-        futures = {s.name: pool.submit(s.read, ctx, {}) for s in steps}
-        observed = {name: _result(f) for name, f in futures.items()}
-        foundries = _result(found_future)
+        futures = {s.reads: pool.submit(s.read, ctx, {}) for s in steps if s.reads == s.name}
+        observed: dict[str, object] = {s.name: futures[s.reads].result() for s in steps}
+        foundries = found_future.result()
     desired = build_desired(settings, foundries)
     known = base_known(settings)
     for step in STEPS:
@@ -140,10 +149,6 @@ def read_state(
         changes.extend(step.diff(desired, observed[step.name], known))
     plan = Plan(changes=tuple(changes), warnings=hint_warnings(settings, foundries))
     return Snapshot(desired=desired, observed=observed, known=known, plan=plan)
-
-
-def _result(future: Future[object]) -> object:
-    return future.result()
 
 
 def stale_scopes(observed: object, desired: Desired) -> list[str]:
@@ -176,6 +181,7 @@ def offline_plan(settings: Settings) -> Snapshot:
         "ensure_redis": RedisObserved(None, None, None, ""),
         "ensure_apim": ApimObserved(fields=None),
         "ensure_backends": Backends(apim_exists=False, backends={}),
+        "prune_backends": Backends(apim_exists=False, backends={}),
         "link_cache": CacheObserved(None),
         "grant_roles": RolesObserved(role_guid=role_guid, assignments=()),
         "ensure_apis": ApisObserved({api_id: ApiObserved(None, {}, None) for api_id in API_IDS}),
@@ -195,10 +201,10 @@ def apply_plan(
     snapshot: Snapshot,
     *,
     report: Reporter = ignore_event,
-    **options: object,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, object]:
     """Run each step once everything it needs is done; independent steps run at the same time."""
-    ctx = make_ctx(settings, clients, snapshot.desired, report, **options)
+    ctx = make_ctx(settings, clients, snapshot.desired, report, sleep)
     known: dict[str, object] = dict(snapshot.known)
     lock = threading.Lock()
     done: set[str] = set()

@@ -71,9 +71,21 @@ HINTS = {
 }
 
 
-def from_http_error(exc: Exception, *, step: str, resource_id: str, action: str) -> AzureCallError:
+def not_signed_in() -> BatchgwError:
+    return BatchgwError(
+        "not signed in to Azure: no credential source gave a token",
+        "run `az login` (or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, "
+        "or BATCHGW_ARM_TOKEN)",
+    )
+
+
+def from_http_error(
+    exc: Exception, *, step: str, resource_id: str, action: str
+) -> AzureCallError | BatchgwError:
     """Turn an azure-core HttpResponseError into one line and a hint (never the SDK's str())."""
     status = getattr(exc, "status_code", None)
+    if type(exc).__name__ == "ClientAuthenticationError" and status is None:
+        return not_signed_in()
     error = getattr(exc, "error", None)
     code = str(getattr(error, "code", "") or "") if error is not None else ""
     message = str(getattr(error, "message", "") or "") if error is not None else ""

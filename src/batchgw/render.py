@@ -180,7 +180,8 @@ def _policy_lines(action: Action, before: str | None, after: str | None) -> Iter
         return
     document = (after if action is Action.CREATE else before) or ""
     lines = document.replace("\r\n", "\n").strip("\n").splitlines()
-    yield Text(FIELD_INDENT + f"{sign} {POLICY_FIELD} = ({len(lines)} lines)", style=colour)
+    count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
+    yield Text(FIELD_INDENT + f"{sign} {POLICY_FIELD} = ({count})", style=colour)
     if action is Action.CREATE:
         for raw in lines[:POLICY_PREVIEW_LINES]:
             yield Text(BODY_INDENT + raw.rstrip(), style="dim")

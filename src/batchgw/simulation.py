@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from batchgw.errors import BatchgwError
 
@@ -16,7 +16,7 @@ class Printer(Protocol):
     def print(self, *objects: object, **kwargs: object) -> None: ...
 
 
-def _import_simulator():  # type: ignore[no-untyped-def]
+def _import_simulator() -> Any:
     try:
         import batchgw.simulator as simulator
     except ImportError as exc:

@@ -93,10 +93,16 @@ def test_teardown_purge_leaves_only_the_foundries(cli_arm: FakeArm, config_file:
 
 
 BAD_CONFIGS = {
-    "missing field": (CONFIG.replace('publisher_email = "admin@contoso.com"\n', ""), "publisher_email"),
+    "missing field": (
+        CONFIG.replace('publisher_email = "admin@contoso.com"\n', ""),
+        "publisher_email",
+    ),
     "no foundries": (CONFIG.split("[[foundries]]")[0], "foundries"),
     "typo in a key": (CONFIG.replace("weight = 2", "wieght = 2"), "wieght"),
-    "bad environment": (CONFIG.replace('environment = "dev"', 'environment = "Dev-1"'), "environment"),
+    "bad environment": (
+        CONFIG.replace('environment = "dev"', 'environment = "Dev-1"'),
+        "environment",
+    ),
     "not toml": ("subscription_id = ", "TOML"),
 }
 

@@ -93,8 +93,8 @@ def type_names(tree: Any) -> set[str]:
 
     def walk(node: Node) -> None:
         kind = node.type
-        if kind in ("predefined_type", "generic_name"):
-            names.add(_text(node).split("<")[0])
+        if kind == "predefined_type":
+            names.add(_text(node))
         elif kind == "nullable_type":
             names.add(_text(node).rstrip("?"))
         elif kind in ("cast_expression", "object_creation_expression", "catch_declaration"):

@@ -11,7 +11,9 @@ from batchgw.gateway.expressions import is_expression
 
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
 _VAR_INDEX = re.compile(r'context\.Variables\["([A-Za-z]+)"\]')
-_VAR_SAFE = re.compile(r'context\.Variables\.(?:GetValueOrDefault<[^>]+>|ContainsKey)\("([A-Za-z]+)"')
+_VAR_SAFE = re.compile(
+    r'context\.Variables\.(?:GetValueOrDefault<[^>]+>|ContainsKey)\("([A-Za-z]+)"'
+)
 
 
 @dataclass(frozen=True)

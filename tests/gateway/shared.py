@@ -1,4 +1,4 @@
-"""Where the shared reference material lives (../shared next to the project, or $BATCHGW_SHARED_DIR)."""
+"""Where the shared reference material is: ../shared beside the project, or $BATCHGW_SHARED_DIR."""
 
 from __future__ import annotations
 
@@ -14,4 +14,10 @@ def shared_dir() -> Path:
 
 
 def policy_schema_dir() -> Path:
-    return shared_dir() / "apim-policy-reference" / "vscode-apimanagement" / "resources" / "policySchemas"
+    return (
+        shared_dir()
+        / "apim-policy-reference"
+        / "vscode-apimanagement"
+        / "resources"
+        / "policySchemas"
+    )

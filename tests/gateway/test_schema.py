@@ -28,10 +28,13 @@ def wrapper_schema() -> Any:
     folder = policy_schema_dir()
     if not folder.is_dir():
         pytest.skip(f"APIM policy schemas not found at {folder} (set BATCHGW_SHARED_DIR)")
-    includes = [folder / "common-types.xsd"] + sorted(
+    others = sorted(
         p for p in folder.glob("*.xsd") if p.name not in EXCLUDED | {"common-types.xsd"}
     )
-    lines = ['<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">']
+    includes = [folder / "common-types.xsd", *others]
+    lines = [
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">'
+    ]
     lines += [f'  <xs:include schemaLocation="{p.as_uri()}"/>' for p in includes]
     lines.append("</xs:schema>")
     return etree.XMLSchema(etree.fromstring("\n".join(lines).encode()))
@@ -83,7 +86,10 @@ def test_policy_validates_against_apim_schema(size: int, index: int) -> None:
     [
         ('<cache-lookup-value key="k" />', "variable-name"),
         ('<retry condition="@(true)" count="0" interval="0" />', "count"),
-        ('<choose><when condition="@(true)"><cache-store-value key="k" /></when></choose>', "duration"),
+        (
+            '<choose><when condition="@(true)"><cache-store-value key="k" /></when></choose>',
+            "duration",
+        ),
         ("<not-a-policy />", "not-a-policy"),
     ],
 )

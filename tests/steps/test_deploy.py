@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import CONFIG, FOUNDRY_RG, SUB, Sleeps
-from tests.fakes.arm import FakeArm
 
 from batchgw import engine, naming, teardown
 from batchgw.azure import AzureClients
 from batchgw.config import Settings, load_settings
 from batchgw.errors import AzureCallError, BatchgwError, ConfigError
 from batchgw.plan import Action, Plan, Unknown
+from tests.conftest import CONFIG, FOUNDRY_RG, SUB, Sleeps
+from tests.fakes.arm import FakeArm
 
 
 def deploy(settings: Settings, clients: AzureClients, sleeps: Sleeps) -> Plan:
@@ -84,8 +84,11 @@ def test_deploy_then_plan_is_empty_and_redeploy_sends_no_write(
     assert props["circuitBreaker"]["rules"][0]["acceptRetryAfter"] is True
     # Foundry accounts are never written.
     touched = [c.path.lower() for c in arm.writes()]
-    assert not [p for p in touched if p.rstrip("/").split("/providers/")[-1].startswith(
-        "microsoft.cognitiveservices")]
+    assert not [
+        p
+        for p in touched
+        if p.rstrip("/").split("/providers/")[-1].startswith("microsoft.cognitiveservices")
+    ]
 
 
 def test_every_resource_that_takes_tags_is_tagged(
@@ -314,3 +317,20 @@ def test_foundry_group_is_read_from_azure(
     regions = [r.name for r in snapshot.desired.gateway.regions] if snapshot.desired.gateway else []
     assert regions == ["eastus2", "westus3"]
     assert all(f.resource_group == FOUNDRY_RG for f in snapshot.desired.foundries)
+
+
+def test_no_change_plan_request_count_is_small_and_independent_of_operations(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    arm.page_size = 100
+    start = len(arm.calls)
+
+    assert engine.read_state(settings, clients).plan.changes == ()
+
+    reads = arm.calls[start:]
+    assert all(c.method == "GET" for c in reads)
+    # 2 foundries, group, cluster + database, APIM, backends, cache, 2 role lists, the API
+    # list, and each API's operations and policy: no request per operation.
+    assert len(reads) <= 20, sorted(c.path for c in reads)
+    assert not [c for c in reads if "/operations/" in c.path.lower()]

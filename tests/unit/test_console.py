@@ -9,7 +9,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from rich.console import Console
+from rich.console import Console  # noqa: TID251 - tests drive the rich modules directly
 
 from batchgw.console import (
     Progress,
@@ -57,7 +57,10 @@ def wall() -> datetime:
             ConfigError(
                 "batchgw.toml is not valid",
                 "fix the fields above",
-                details=("apim.sku: Input should be 'Developer' [type=literal]", "foundries: empty"),
+                details=(
+                    "apim.sku: Input should be 'Developer' [type=literal]",
+                    "foundries: empty",
+                ),
             ),
             "Error: batchgw.toml is not valid\n"
             "  apim.sku: Input should be 'Developer' [type=literal]\n"
@@ -125,8 +128,8 @@ def test_is_interactive(
 
 
 def test_is_interactive_with_a_closed_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    closed = Stream(tty=True)
-    closed.close()
+    closed = io.StringIO()
+    closed.close()  # isatty() on a closed stream raises ValueError
     monkeypatch.setattr("sys.stdin", closed)
     monkeypatch.setattr("sys.stderr", None)
     assert is_interactive() is False
@@ -149,6 +152,13 @@ def test_confirm(monkeypatch: pytest.MonkeyPatch, typed: str, expected: bool) ->
     err = recorder()
     assert confirm(err, "Deploy these changes?") is expected
     assert err.export_text().startswith("Deploy these changes? [y/N] ")
+
+
+def test_confirm_with_a_closed_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr("sys.stdin", closed)
+    assert confirm(recorder(), "Deploy?") is False
 
 
 @pytest.mark.parametrize(
@@ -269,7 +279,7 @@ def test_progress_outside_with_prints_plain_lines_even_on_a_terminal() -> None:
 
 
 class Broken(Console):
-    def print(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]  # any
+    def print(self, *args: object, **kwargs: object) -> None:
         raise OSError("stderr is gone")
 
 
@@ -283,4 +293,3 @@ def test_progress_never_raises() -> None:
 
     progress = Progress(recorder(), live=False, now=bad_now)
     progress(Event("start", "s", "x", "creating"))
-

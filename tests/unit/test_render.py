@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 from pydantic import SecretStr
-from rich.console import Console
+from rich.console import Console  # noqa: TID251 - tests drive the rich modules directly
 
 from batchgw.endpoints import Endpoints
 from batchgw.errors import AzureCallError, BatchgwError, ConfigError
@@ -28,7 +28,8 @@ APIM_TYPE = "Microsoft.ApiManagement/service"
 BACKEND_TYPE = "Microsoft.ApiManagement/service/backends"
 POLICY_TYPE = "Microsoft.ApiManagement/service/apis/policies"
 CACHE_TYPE = "Microsoft.ApiManagement/service/caches"
-APIM_ID = "/subscriptions/s/resourceGroups/rg-batchgw-dev/providers/Microsoft.ApiManagement/service/apim-x"
+RG_ID = "/subscriptions/s/resourceGroups/rg-batchgw-dev"
+APIM_ID = f"{RG_ID}/providers/Microsoft.ApiManagement/service/apim-x"
 
 CREATE = Change(
     "ensure_apim",
@@ -85,9 +86,7 @@ POLICY_AFTER = textwrap.dedent(
 
 
 def recorder() -> Console:
-    return Console(
-        file=io.StringIO(), width=100, no_color=True, force_terminal=False, record=True
-    )
+    return Console(file=io.StringIO(), width=100, no_color=True, force_terminal=False, record=True)
 
 
 def plan_text(plan: Plan, title: str = "") -> str:
@@ -165,6 +164,17 @@ def test_policy_update_shows_the_canonical_diff() -> None:
     assert "\t" not in text and "\r" not in text  # canonical XML, not APIM's CRLF and tabs
 
 
+def test_policy_that_differs_only_in_layout_says_so() -> None:
+    same = POLICY_BEFORE.replace("<value>1</value>", "<value>2</value>")
+    change = Change(
+        "ensure_apis", Action.UPDATE, POLICY_TYPE, "p", "id", {"policy": (same, POLICY_AFTER)}
+    )
+    assert plan_text(Plan((change,))).splitlines()[1:3] == [
+        "      ~ policy:",
+        "          (layout only: same policy after canonicalisation)",
+    ]
+
+
 def test_policy_that_does_not_parse_still_shows_a_raw_diff() -> None:
     change = Change(
         "ensure_apis",
@@ -210,8 +220,29 @@ def test_policy_create_shows_a_preview_and_the_length() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("action", "before", "after", "lines"),
+    [
+        (Action.DELETE, POLICY_AFTER, None, ["      - policy = (7 lines)"]),
+        (
+            Action.CREATE,
+            None,
+            "<policies />",
+            ["      + policy = (1 line)", "          <policies />"],
+        ),
+    ],
+)
+def test_policy_delete_and_short_create(
+    action: Action, before: str | None, after: str | None, lines: list[str]
+) -> None:
+    change = Change("ensure_apis", action, POLICY_TYPE, "p", "id", {"policy": (before, after)})
+    assert plan_text(Plan((change,))).splitlines()[1:-2] == lines
+
+
 def test_policy_not_known_yet_is_a_plain_field() -> None:
-    change = Change("ensure_apis", Action.CREATE, POLICY_TYPE, "openai", "id", {"policy": (None, UNKNOWN)})
+    change = Change(
+        "ensure_apis", Action.CREATE, POLICY_TYPE, "openai", "id", {"policy": (None, UNKNOWN)}
+    )
     assert "      + policy = (known after apply)\n" in plan_text(Plan((change,)))
 
 
@@ -285,7 +316,9 @@ def test_plan_json_is_the_contract() -> None:
                 "type": BACKEND_TYPE,
                 "name": "foundry-westus3",
                 "id": f"{APIM_ID}/backends/foundry-westus3",
-                "diff": {"url": {"before": "https://west.openai.azure.com/openai/v1", "after": None}},
+                "diff": {
+                    "url": {"before": "https://west.openai.azure.com/openai/v1", "after": None}
+                },
             },
         ],
         "summary": {"create": 1, "update": 1, "delete": 1},
@@ -404,7 +437,11 @@ def test_endpoints_table_marks_a_missing_redis_host() -> None:
         ),
         (
             AzureCallError("creating `apim-x` failed: 403", "ask for Contributor", step="s"),
-            {"code": "azure", "message": "creating `apim-x` failed: 403", "hint": "ask for Contributor"},
+            {
+                "code": "azure",
+                "message": "creating `apim-x` failed: 403",
+                "hint": "ask for Contributor",
+            },
         ),
         (
             ConfigError("batchgw.toml is not valid", "fix it", details=("apim.sku: bad", "x: y")),

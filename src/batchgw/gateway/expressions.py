@@ -79,7 +79,7 @@ def expression_end(text: str, start: int) -> int:
 
 
 def _expression_place(text: str, i: int) -> str | None:
-    """"attribute" or "text" when an expression starts at text[i], else None."""
+    """ "attribute" or "text" when an expression starts at text[i], else None."""
     if not text.startswith(("@(", "@{"), i):
         return None
     before = text[:i]
@@ -160,43 +160,73 @@ def _call_paren(previous: str, token: str) -> bool:
     return (word and previous not in _KEYWORDS) or previous in (")", "]", ">")
 
 
+def _is_word(token: str) -> bool:
+    return token[:1].isalpha() or token[:1] == "_"
+
+
+def _generic_at(parts: list[str], index: int) -> bool:
+    """`As<JObject>`: a `<` or `>` that brackets one type name right after a member name."""
+    if parts[index] == "<":
+        window = parts[index - 1 : index + 3]
+        return len(window) == 4 and _is_word(window[0]) and _is_word(window[2]) and window[3] == ">"
+    if parts[index] == ">":
+        return index >= 3 and _generic_at(parts, index - 2)
+    return False
+
+
 def _join(parts: list[str]) -> str:
     out = ""
     for index, token in enumerate(parts):
         previous = parts[index - 1] if index else ""
-        tight = previous in _TIGHT_AFTER or token in _TIGHT_BEFORE or _call_paren(previous, token)
+        tight = (
+            previous in _TIGHT_AFTER
+            or token in _TIGHT_BEFORE
+            or _call_paren(previous, token)
+            or _generic_at(parts, index)
+            or (index > 0 and _generic_at(parts, index - 1) and previous == "<")
+        )
         if index and not tight:
             out += " "
         out += token
     return out
 
 
+_BLOCK_OPENERS = {")", "else", "try", "finally", "@"}
+
+
 def normalize_expression(code: str) -> str:
     """One spelling per token stream: whitespace and layout never matter, tokens always do.
 
-    A statement block (`@{...}`) gets one statement per line, indented by brace depth, so a
-    diff of two versions stays readable.
+    A statement block (`@{...}`) gets one statement per line, indented by block depth, so a
+    diff of two versions stays readable. Initialiser braces (`new[] { ... }`) stay inline.
     """
     found = tokens(code)
     if found[:2] != ["@", "{"]:
         return _join(found)
     lines: list[str] = []
     current: list[str] = []
-    depth = 0
+    braces: list[bool] = []  # True for a statement block, False for an initialiser
     for index, token in enumerate(found):
-        if token == "}" and not current:
-            depth -= 1
+        ends_line = token == ";" and not any(b is False for b in braces)
+        if token == "{":
+            block = (found[index - 1] if index else "") in _BLOCK_OPENERS
+            braces.append(block)
+            ends_line = block
+        elif token == "}":
+            block = braces.pop() if braces else True
+            if block and current:
+                lines.append("    " * len(braces) + "    " + _join(current))
+                current = []
+            ends_line = block
+        depth = len(braces) - (1 if token == "{" and braces and braces[-1] else 0)
+        if token == "}":
+            depth = len(braces)
         current.append(token)
-        closes_line = token in (";", "{", "}") and not (
-            token == "}" and index + 1 < len(found) and found[index + 1] in (")", ",", ".", ";")
-        )
-        if closes_line:
-            lines.append("    " * max(depth, 0) + _join(current))
-            if token == "{":
-                depth += 1
+        if ends_line:
+            lines.append("    " * depth + _join(current))
             current = []
     if current:
-        lines.append("    " * max(depth, 0) + _join(current))
+        lines.append("    " * len(braces) + _join(current))
     return "\n".join(lines)
 
 

@@ -81,11 +81,7 @@ def _error(
     retry_after: bool = False,
 ) -> str:
     """An OpenAI-style error answered by the gateway itself (no region served it)."""
-    extra = (
-        '<set-header name="Retry-After" exists-action="override">\n    <value>1</value>\n</set-header>'
-        if retry_after
-        else ""
-    )
+    extra = load_template("fragments/retry-after-header.xml") if retry_after else ""
     kind = "server_error" if status >= 500 else "invalid_request_error"
     return fill(
         load_template("fragments/error-response.xml"),
@@ -149,8 +145,8 @@ def _errors(values: Mapping[str, str]) -> dict[str, str]:
             values,
             status=400,
             reason="Bad Request",
-            message='"A merged list can\'t be paged with after: send x-backend-region to page '
-            'one region\'s list"',
+            message="\"A merged list can't be paged with after: send x-backend-region to page "
+            "one region's list\"",
             param='"after"',
             code="invalid_value",
         ),
@@ -168,14 +164,16 @@ def _errors(values: Mapping[str, str]) -> dict[str, str]:
             values,
             status=400,
             reason="Bad Request",
-            message='"x-session-id must be 1-128 characters of A-Z a-z 0-9 - _ . :"',
+            message='"x-session-id must be at most 128 letters, digits and - _ . :"',
             param='"x-session-id"',
             code="invalid_session_id",
         ),
     }
 
 
-def _lookup(values: Mapping[str, str], *, kind: str, collection: str, param: str, id_expr: str) -> str:
+def _lookup(
+    values: Mapping[str, str], *, kind: str, collection: str, param: str, id_expr: str
+) -> str:
     return fill(
         load_template("fragments/lookup-setup.xml"),
         {**values, "kind": kind, "collection": collection, "param": param, "id_expr": id_expr},
@@ -184,17 +182,6 @@ def _lookup(values: Mapping[str, str], *, kind: str, collection: str, param: str
 
 def _matched(param: str) -> str:
     return f'@(context.Request.MatchedParameters["{param}"])'
-
-
-_SESSION_WHEN = """\
-<when condition="@((string)context.Variables["region"] == "" && (string)context.Variables["sessionRegion"] != "")">
-    <set-variable name="region" value="@((string)context.Variables["sessionRegion"])" />
-</when>"""
-
-_SESSION_ON_ERROR = """\
-<set-header name="x-session-id" exists-action="override">
-    <value>@(context.Variables.GetValueOrDefault<string>("sessionId", ""))</value>
-</set-header>"""
 
 
 def fragment_values(gateway: GatewaySpec, api_id: str) -> dict[str, str]:
@@ -212,7 +199,9 @@ def fragment_values(gateway: GatewaySpec, api_id: str) -> dict[str, str]:
             + fill(
                 load_template("fragments/set-backend-when.xml"),
                 {"name": r.name, "backend_id": r.backend_id},
-            ).replace("\n", "\n    ").rstrip(" ")
+            )
+            .replace("\n", "\n    ")
+            .rstrip(" ")
             for r in gateway.regions
         )
         + "</choose>"
@@ -220,9 +209,9 @@ def fragment_values(gateway: GatewaySpec, api_id: str) -> dict[str, str]:
     realtime = api_id == "openai-realtime"
     streamable = ["chat-completions"] if realtime else ["files-content"]
     values["streamable_ops"] = "new[] { " + ", ".join(f'"{op}"' for op in streamable) + " }"
-    values["session_when"] = _SESSION_WHEN if realtime else ""
+    values["session_when"] = load_template("fragments/session-when.xml") if realtime else ""
     values["final_comment"] = "the session's region, " if realtime else ""
-    values["on_error_extra"] = _SESSION_ON_ERROR if realtime else ""
+    values["on_error_extra"] = load_template("fragments/session-on-error.xml") if realtime else ""
     for name in ("prelude", "lookup_init", "owner_lookup", "route_final", "backend"):
         values[name] = fill(load_template(f"fragments/{name.replace('_', '-')}.xml"), values)
     values["outbound_common"] = fill(load_template("fragments/outbound-common.xml"), values)

@@ -81,6 +81,10 @@ class _Batch:
     polls: int = 0
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256
+
+
 class Region:
     """One fake foundry account, served on 127.0.0.1."""
 
@@ -92,7 +96,7 @@ class Region:
         self.responses: dict[str, tuple[dict[str, object], list[object]]] = {}
         self.fault: Fault | None = None
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self.server = _Server(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                         name=f"region-{name}")

@@ -43,7 +43,8 @@ ENUMS = {
 STATIC_TYPES = {
     "string", "String", "int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Convert",
     "Guid", "DateTime", "DateTimeOffset", "TimeSpan", "Math", "JObject", "JArray", "JToken",
-    "JValue", "JProperty", "Uri", "Encoding", "Enumerable", "Array", "Random", *ENUMS,
+    "JValue", "JProperty", "Uri", "Encoding", "Enumerable", "Array", "Random", "char", "Char",
+    *ENUMS,
 }
 
 
@@ -227,6 +228,8 @@ def call_method(
     if name == "ToString" and not args and not isinstance(target, CsObject):
         return cs_str(target)
     if isinstance(target, str):
+        if args and callable(args[0]):
+            return linq_call(target, name, type_args, args)  # a string is IEnumerable<char>
         return string_call(target, name, args)
     if isinstance(target, JToken):
         found, value = token_call(target, name, type_args, args)
@@ -403,6 +406,8 @@ def static_call(  # noqa: C901, PLR0911, PLR0912
         if not re.fullmatch(r"[+-]?\d+", text):
             raise CSharpError("FormatException", f"'{text}' is not an integer")
         return int(text)
+    if t in ("char", "Char") and name in _CHAR_TESTS and len(args) == 1 and isinstance(args[0], str):
+        return _CHAR_TESTS[name](args[0])
     if t == "Convert":
         return _convert(name, args)
     if t == "Guid" and name == "NewGuid":
@@ -442,6 +447,16 @@ def static_call(  # noqa: C901, PLR0911, PLR0912
         items = enumerate_cs(args[0])
         return next((i for i, x in enumerate(items) if cs_equals(x, args[1])), -1)
     raise UnsupportedPolicyError(f"static method `{type_name}.{name}` is not modelled")
+
+
+_CHAR_TESTS: dict[str, Callable[[str], bool]] = {
+    "IsLetterOrDigit": str.isalnum,
+    "IsLetter": str.isalpha,
+    "IsDigit": str.isdigit,
+    "IsWhiteSpace": str.isspace,
+    "IsUpper": str.isupper,
+    "IsLower": str.islower,
+}
 
 
 def _format(fmt: str, args: list[object]) -> str:

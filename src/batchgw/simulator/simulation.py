@@ -17,6 +17,10 @@ from batchgw.simulator.redis_server import RedisServer
 from batchgw.simulator.regions import Region, World
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many concurrent clients: don't reset connections at accept
+
+
 @dataclass(frozen=True, slots=True)
 class ServedGateway:
     url: str  # the gateway's base url; APIs live under /openai, /openai-sticky, /openai-realtime
@@ -54,7 +58,7 @@ class Simulation:
                 self.cache, breaker=breaker, seed=seed,
             )
             self.world.token = self.apim.token
-            self.server = ThreadingHTTPServer(("127.0.0.1", port), _front_door(self.apim))
+            self.server = _Server(("127.0.0.1", port), _front_door(self.apim))
             self.server.daemon_threads = True
             self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                             name="apim-simulator")

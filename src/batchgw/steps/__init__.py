@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from batchgw.steps.apim import ApimStep
 from batchgw.steps.apis import ApisStep
-from batchgw.steps.backends import BackendsStep
+from batchgw.steps.backends import BackendsStep, PruneBackendsStep
 from batchgw.steps.base import Step
 from batchgw.steps.cache import CacheStep
 from batchgw.steps.redis import RedisStep
@@ -19,6 +19,7 @@ STEPS: tuple[Step, ...] = (
     CacheStep(),
     RolesStep(),
     ApisStep(),
+    PruneBackendsStep(),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)
 GRAPH = {step.name: step.needs for step in STEPS}

@@ -38,6 +38,7 @@ def desired_fields(spec: ApimSpec) -> dict[str, Value]:
 
 class ApimStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("resource_group",)
 
     def read(self, ctx: Ctx, known: Known) -> ApimObserved:

@@ -54,12 +54,21 @@ def operation_fields(op: OperationSpec) -> dict[str, Value]:
 
 class ApisStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("ensure_backends",)
 
     def read(self, ctx: Ctx, known: Known) -> ApisObserved:
-        with ThreadPoolExecutor(max_workers=len(API_IDS)) as pool:
-            found = list(pool.map(lambda api_id: _read_api(ctx, api_id), API_IDS))
-        return ApisObserved(apis=dict(zip(API_IDS, found, strict=True)))
+        # One list of the APIs plus each API's operations and policy, all at once: a plan
+        # costs one round trip here, and the request count does not grow with operations.
+        with ThreadPoolExecutor(max_workers=1 + 2 * len(API_IDS)) as pool:
+            listed = pool.submit(_list_apis, ctx)
+            details = {api_id: _submit_details(pool, ctx, api_id) for api_id in API_IDS}
+            apis = listed.result()
+            found = {
+                api_id: _observe(apis.get(api_id), ops.result(), policy.result())
+                for api_id, (ops, policy) in details.items()
+            }
+        return ApisObserved(apis=found)
 
     def diff(self, desired: Desired, observed: object, known: Known) -> list[Change]:
         assert isinstance(observed, ApisObserved)
@@ -114,34 +123,30 @@ class ApisStep:
         return {}
 
 
-def _read_api(ctx: Ctx, api_id: str) -> ApiObserved:
+def _list_apis(ctx: Ctx) -> dict[str, Any]:
     rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
-    apim = ctx.clients.apim
+    arm_id = f"{ctx.desired.apim.id}/apis"
+    listing = partial(list, ctx.clients.apim.api.list_by_service(rg, service))
+    found = guarded(NAME, arm_id, "listing", partial(get_or_none, listing))
+    return {str(api.name): api for api in found or []}
+
+
+def _submit_details(pool: ThreadPoolExecutor, ctx: Ctx, api_id: str) -> tuple[Any, Any]:
+    rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
     arm_id = f"{ctx.desired.apim.id}/apis/{api_id}"
-    # The API, its operations and its policy are read at once: a plan's depth stays one
-    # round trip whatever the number of operations.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        api_f = pool.submit(
-            guarded,
-            NAME,
-            arm_id,
-            "reading",
-            partial(get_or_none, partial(apim.api.get, rg, service, api_id)),
-        )
-        ops_f = pool.submit(
-            guarded, NAME, f"{arm_id}/operations", "listing", partial(_list_operations, ctx, api_id)
-        )
-        policy_f = pool.submit(
-            guarded,
-            NAME,
-            f"{arm_id}/policies/policy",
-            "reading",
-            partial(
-                get_or_none,
-                partial(apim.api_policy.get, rg, service, api_id, "policy", format="rawxml"),
-            ),
-        )
-        api, operations, policy = api_f.result(), ops_f.result(), policy_f.result()
+    get_policy = partial(
+        ctx.clients.apim.api_policy.get, rg, service, api_id, "policy", format="rawxml"
+    )
+    ops = pool.submit(
+        guarded, NAME, f"{arm_id}/operations", "listing", partial(_list_operations, ctx, api_id)
+    )
+    policy = pool.submit(
+        guarded, NAME, f"{arm_id}/policies/policy", "reading", partial(get_or_none, get_policy)
+    )
+    return ops, policy
+
+
+def _observe(api: Any, operations: list[Any], policy: Any) -> ApiObserved:
     if api is None:
         return ApiObserved(None, {}, None)
     keys = api.subscription_key_parameter_names

@@ -13,6 +13,7 @@ from batchgw.plan import Action, Change, Value, created, deleted, diff_fields
 from batchgw.steps.base import Ctx, Event, Known, guarded, write
 
 NAME = "ensure_backends"
+PRUNE = "prune_backends"
 TYPE = "Microsoft.ApiManagement/service/backends"
 BREAKER = "trip 3 x [429, 500-599] within PT10S for PT30S, accept Retry-After"
 
@@ -95,6 +96,7 @@ def is_ours(backend_id: str) -> bool:
 
 class BackendsStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("ensure_apim",)
 
     def read(self, ctx: Ctx, known: Known) -> BackendsObserved:
@@ -124,7 +126,6 @@ class BackendsStep:
         assert isinstance(observed, BackendsObserved)
         endpoint = str(known.get("arm_endpoint", ""))
         changes: list[Change] = []
-        wanted = {b.backend_id.lower() for b in desired.backends}
         for spec in desired.backends:
             fields = desired_fields(spec, endpoint)
             before = observed.backends.get(spec.backend_id.lower())
@@ -140,12 +141,6 @@ class BackendsStep:
                 del changed["pool.services"]
             if changed:
                 changes.append(Change(NAME, Action.UPDATE, TYPE, spec.backend_id, spec.id, changed))
-        for backend_id, before in sorted(observed.backends.items()):
-            if backend_id not in wanted:
-                arm_id = f"{desired.apim.id}/backends/{backend_id}"
-                changes.append(
-                    Change(NAME, Action.DELETE, TYPE, backend_id, arm_id, deleted(before))
-                )
         return changes
 
     def apply(self, ctx: Ctx, observed: object, known: Known) -> dict[str, object]:
@@ -153,18 +148,10 @@ class BackendsStep:
         specs = {b.backend_id: b for b in ctx.desired.backends}
         rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
         endpoint = ctx.arm_endpoint
-        # Regional backends first (the pool points at them), then the pool, then removals.
-        order = sorted(
-            changes, key=lambda c: (c.action is Action.DELETE, c.name == naming.POOL_BACKEND_ID)
-        )
+        # Regional backends first: the pool points at them.
+        order = sorted(changes, key=lambda c: c.name == naming.POOL_BACKEND_ID)
         for change in order:
             label = f"backend {change.name}"
-            if change.action is Action.DELETE:
-                ctx.report(Event("start", NAME, label, "deleting"))
-                delete = partial(ctx.clients.apim.backend.delete, rg, service, change.name, "*")
-                write(ctx, NAME, change.id, "deleting", delete)
-                ctx.report(Event("done", NAME, label, "deleted"))
-                continue
             body = _contract(specs[change.name], ctx.desired, endpoint)
             verb = "creating" if change.action is Action.CREATE else "updating"
             ctx.report(Event("start", NAME, label, verb))
@@ -232,3 +219,43 @@ def _contract(spec: BackendSpec, desired: Desired, endpoint: str) -> Any:
         tls=BackendTlsProperties(validate_certificate_chain=True, validate_certificate_name=True),
         circuit_breaker=BackendCircuitBreaker(rules=[rule]),
     )
+
+
+class PruneBackendsStep:
+    """Backends of foundries no longer in config go last, once no policy names them."""
+
+    name = PRUNE
+    reads = NAME
+    needs: tuple[str, ...] = ("ensure_apis",)
+
+    def read(self, ctx: Ctx, known: Known) -> BackendsObserved:
+        return BackendsStep().read(ctx, known)
+
+    def diff(self, desired: Desired, observed: object, known: Known) -> list[Change]:
+        assert isinstance(observed, BackendsObserved)
+        wanted = {b.backend_id.lower() for b in desired.backends}
+        return [
+            Change(
+                PRUNE,
+                Action.DELETE,
+                TYPE,
+                backend_id,
+                f"{desired.apim.id}/backends/{backend_id}",
+                deleted(before),
+            )
+            for backend_id, before in sorted(observed.backends.items())
+            if backend_id not in wanted
+        ]
+
+    def apply(self, ctx: Ctx, observed: object, known: Known) -> dict[str, object]:
+        rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
+        for change in self.diff(ctx.desired, observed, known):
+            label = f"backend {change.name}"
+            ctx.report(Event("start", PRUNE, label, "deleting"))
+            delete = partial(ctx.clients.apim.backend.delete, rg, service, change.name, "*")
+            write(ctx, PRUNE, change.id, "deleting", delete)
+            ctx.report(Event("done", PRUNE, label, "deleted"))
+        return {}
+
+    def outputs(self, observed: object) -> dict[str, object]:
+        return {}

@@ -51,6 +51,7 @@ class Ctx:
 class Step(Protocol):
     name: str
     needs: tuple[str, ...]
+    reads: str  # steps with the same `reads` share one observation in a plan
 
     def read(self, ctx: Ctx, known: Known) -> object: ...
 
@@ -118,10 +119,6 @@ def retry_busy(ctx: Ctx, step: str, label: str, call: Callable[[], T]) -> T:
             ctx.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)
-
-
-def lro_error(exc: BaseException, step: str, resource_id: str, action: str) -> AzureCallError:
-    return from_http_error(exc, step=step, resource_id=resource_id, action=action)
 
 
 def require(value: object, what: str) -> str:

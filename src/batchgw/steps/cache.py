@@ -34,6 +34,7 @@ def desired_fields(desired: Desired, host: Value, arm_endpoint: str) -> dict[str
 
 class CacheStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("ensure_apim", "ensure_redis")
 
     def read(self, ctx: Ctx, known: Known) -> CacheObserved:

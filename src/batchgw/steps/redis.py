@@ -80,6 +80,7 @@ IMMUTABLE = {
 
 class RedisStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("resource_group",)
 
     def read(self, ctx: Ctx, known: Known) -> RedisObserved:
@@ -269,6 +270,7 @@ def read_key(ctx: Ctx) -> str:
     """The access key APIM's external cache needs. Returned to the caller only, never shown."""
     spec = ctx.desired.redis
     rg = ctx.desired.resource_group.name
+    keys: Any
     if spec.kind == "managed":
         keys = guarded(
             NAME,

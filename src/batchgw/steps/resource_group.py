@@ -21,6 +21,7 @@ class GroupObserved:
 
 class ResourceGroupStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ()
 
     def read(self, ctx: Ctx, known: Known) -> GroupObserved:

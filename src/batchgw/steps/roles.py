@@ -84,6 +84,7 @@ def resolve_role(ctx: Ctx, role: str) -> str:
 
 class RolesStep:
     name = NAME
+    reads = NAME
     needs: tuple[str, ...] = ("ensure_apim",)
 
     def read(self, ctx: Ctx, known: Known) -> RolesObserved:

@@ -1,0 +1,86 @@
+"""The real policies from build_apis under load and faults: nothing may reach a non-owner."""
+
+from __future__ import annotations
+
+import pytest
+
+from batchgw.simulator.report import SimulationReport
+from batchgw.simulator.scenario import SCENARIO_BREAKER, FaultStep, default_faults, run_workflows
+from batchgw.simulator.simulation import Simulation
+from tests.simulator.conftest import make_gateway
+
+
+def assert_clean(report: SimulationReport) -> None:
+    assert report.unsupported == []
+    assert report.auth_failures == []
+    assert report.ownership_errors == 0, report.ownership_details
+    assert report.workflows_failed == 0, report.failures
+    assert report.forbidden_failovers == []
+    assert report.upload_body_reads == 0
+    assert report.ok
+
+
+@pytest.mark.parametrize("regions", [2, 3])
+def test_fifty_clients_with_every_fault(redis_url: str, regions: int) -> None:
+    gateway = make_gateway(regions)
+    with Simulation(gateway, redis_url=redis_url, breaker=SCENARIO_BREAKER) as sim:
+        report = run_workflows(sim, 50, default_faults(gateway))
+    assert_clean(report)
+    assert report.workflows_completed == 50
+    assert len(report.faults) == 5
+    assert report.affinity["repairs"] > 0  # flushed and unreachable records were found again
+    assert report.cache_unavailable > 0
+    assert set(report.requests_by_region) == {r.name for r in gateway.regions}
+
+
+def test_records_expiring_mid_flow(redis_url: str) -> None:
+    gateway = make_gateway(2, ttl=1)
+    with Simulation(gateway, redis_url=redis_url, breaker=SCENARIO_BREAKER) as sim:
+        slow = [FaultStep(0.0, "slow polls", lambda s: None)]
+        report = run_workflows(sim, 12, slow)
+        report_after = run_workflows(sim, 0, [])
+    assert_clean(report)
+    assert report_after.requests == report.requests
+
+
+def test_redis_down_throughout_still_routes_by_probing(redis_url: str) -> None:
+    gateway = make_gateway(2)
+    with Simulation(gateway, redis_url=redis_url, breaker=SCENARIO_BREAKER) as sim:
+        sim.cache.blackout = True
+        report = run_workflows(sim, 12, [])
+    assert_clean(report)
+    assert report.affinity["hits"] == 0 and report.cache_unavailable > 0
+    assert sum(report.probes_by_region.values()) > 0
+
+
+def test_own_redis_stopped_and_started(redis_url: str) -> None:
+    gateway = make_gateway(2)
+    with Simulation(gateway, breaker=SCENARIO_BREAKER) as sim:  # private redis-server
+        steps = [FaultStep(0.1, "down", lambda s: s.cache_down()),
+                 FaultStep(0.4, "up", lambda s: s.cache_up())]
+        report = run_workflows(sim, 12, steps)
+    assert_clean(report)
+
+
+def test_one_region_throttled_then_failing(redis_url: str) -> None:
+    gateway = make_gateway(3)
+    with Simulation(gateway, redis_url=redis_url, breaker=SCENARIO_BREAKER) as sim:
+        sim.regions["eastus2"].throttle(0.8, retry_after=1)
+        steps = [FaultStep(0.3, "fail", lambda s: s.regions["swedencentral"].fail(0.5))]
+        report = run_workflows(sim, 20, steps)
+        throttled = [r for r in sim.world.records if r.region == "eastus2" and r.status == 429]
+    assert_clean(report)
+    assert throttled
+
+
+def test_run_scenario_public_api(redis_url: str) -> None:
+    from batchgw.simulator import run_scenario
+
+    report = run_scenario(make_gateway(2), clients=6, redis_url=redis_url, faults=False)
+    data = report.to_dict()
+    for key in ("requests", "requests_by_region", "workflows_completed", "workflows_failed",
+                "ownership_errors", "affinity", "cache_ops_per_request"):
+        assert key in data
+    assert data["workflows_completed"] == 6 and report.ok
+    assert set(report.affinity) >= {"hits", "misses", "repairs"}
+    assert report.lines()[-1] == "result: OK"
