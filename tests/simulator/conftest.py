@@ -15,8 +15,13 @@ def make_gateway(regions: int = 2, ttl: int = 3600) -> GatewaySpec:
     names = ["eastus2", "westus3", "swedencentral"][:regions]
     return GatewaySpec(
         regions=tuple(
-            RegionSpec(name, f"foundry-{name}", weight=1 + i, priority=1,
-                       url=f"https://acct-{name}.openai.azure.com/openai/v1")
+            RegionSpec(
+                name,
+                f"foundry-{name}",
+                weight=1 + i,
+                priority=1,
+                url=f"https://acct-{name}.openai.azure.com/openai/v1",
+            )
             for i, name in enumerate(names)
         ),
         pool_backend_id="foundry-pool",

@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 
 class ExternalCache:
     def __init__(self, url: str, *, prefix: str | None = None) -> None:
-        import redis  # noqa: PLC0415 (optional extra)
+        import redis
 
-        self._errors: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError,
-                                                     redis.exceptions.TimeoutError)
+        self._errors: tuple[type[Exception], ...] = (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+        )
         self.client: redis.Redis = redis.Redis.from_url(
-            url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True,
+            url,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            decode_responses=True,
             retry=None,
         )
         # Every key carries a per-run prefix, so a shared Redis (--redis-url) is never flushed.
@@ -52,7 +57,8 @@ class ExternalCache:
     def set(self, key: str, value: object, seconds: int) -> None:
         if not (value is None or isinstance(value, str | int | float | bool)):
             raise UnsupportedPolicyError(
-                f"caching a {type(value).__name__} value is not modelled", element="cache-store-value"
+                f"caching a {type(value).__name__} value is not modelled",
+                element="cache-store-value",
             )
         if self.blackout:
             self._down()
@@ -83,7 +89,7 @@ class ExternalCache:
         for key in self.client.scan_iter(match=self.prefix + "*", count=500):
             raw = self.client.get(key)
             if raw is not None:
-                found[str(key)[len(self.prefix):]] = json.loads(str(raw))
+                found[str(key)[len(self.prefix) :]] = json.loads(str(raw))
         return found
 
     def close(self) -> None:

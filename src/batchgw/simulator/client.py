@@ -25,10 +25,19 @@ class Client:
         self.key = served.subscription_key
         self.attempts = attempts
 
-    def call(self, api: str, method: str, path: str, body: bytes = b"",
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        sent = {"Ocp-Apim-Subscription-Key": self.key, "api-key": "client-secret-never-forwarded",
-                **(headers or {})}
+    def call(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        sent = {
+            "Ocp-Apim-Subscription-Key": self.key,
+            "api-key": "client-secret-never-forwarded",
+            **(headers or {}),
+        }
         for attempt in range(self.attempts):
             conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             try:
@@ -53,16 +62,23 @@ class Client:
         if status != 200:
             raise GatewayCallError(f"{what}: HTTP {status}: {data[:200]!r}")
 
-    def json(self, api: str, method: str, path: str, payload: object = None,
-             headers: dict[str, str] | None = None) -> tuple[dict[str, object], str]:
+    def json(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        payload: object = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[dict[str, object], str]:
         body = b"" if payload is None else json.dumps(payload).encode()
         sent = {"Content-Type": "application/json", **(headers or {})} if body else headers
         status, got, data = self.call(api, method, path, body, sent)
         self._ok(f"{method} /{api}{path}", status, data)
         return json.loads(data), got.get("x-backend-region", "")
 
-    def raw(self, api: str, method: str, path: str,
-            headers: dict[str, str] | None = None) -> tuple[bytes, str]:
+    def raw(
+        self, api: str, method: str, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[bytes, str]:
         status, got, data = self.call(api, method, path, b"", headers)
         self._ok(f"{method} /{api}{path}", status, data)
         return data, got.get("x-backend-region", "")
@@ -70,10 +86,14 @@ class Client:
     def upload(self, api: str, filename: str, content: bytes) -> tuple[dict[str, object], str]:
         boundary = uuid.uuid4().hex
         body = (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"{filename}\"\r\nContent-Type: application/jsonl\r\n\r\n"
-        ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{filename}"\r\nContent-Type: application/jsonl\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         status, got, data = self.call(api, "POST", "/files", body, headers)
         self._ok(f"upload to /{api}", status, data)
@@ -82,10 +102,16 @@ class Client:
             raise GatewayCallError("upload answered without x-backend-region")
         return json.loads(data), region
 
-    def stream(self, api: str, path: str, payload: dict[str, object],
-               headers: dict[str, str]) -> tuple[str, str]:
-        status, got, data = self.call(api, "POST", path, json.dumps(payload).encode(),
-                                      {"Content-Type": "application/json", **headers})
+    def stream(
+        self, api: str, path: str, payload: dict[str, object], headers: dict[str, str]
+    ) -> tuple[str, str]:
+        status, got, data = self.call(
+            api,
+            "POST",
+            path,
+            json.dumps(payload).encode(),
+            {"Content-Type": "application/json", **headers},
+        )
         self._ok(f"stream /{api}{path}", status, data)
         for block in data.decode().split("\n\n"):
             for line in block.splitlines():

@@ -84,7 +84,7 @@ class Body(CsObject):
         self.consumed = False
         self.reads = 0
 
-    def call_As(self, type_args: tuple[str, ...], preserveContent: bool = False) -> object:  # noqa: N803
+    def call_As(self, type_args: tuple[str, ...], preserveContent: bool = False) -> object:
         if len(type_args) != 1:
             raise UnsupportedPolicyError("Body.As needs one type argument")
         data = b"" if self.consumed else self.data
@@ -254,8 +254,13 @@ class Request(CsObject):
 class Response(CsObject):
     cs_type = "IResponse"
 
-    def __init__(self, status: int = 200, reason: str = "OK", headers: Headers | None = None,
-                 body: bytes = b"") -> None:
+    def __init__(
+        self,
+        status: int = 200,
+        reason: str = "OK",
+        headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers if headers is not None else Headers()

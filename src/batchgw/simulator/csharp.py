@@ -28,26 +28,26 @@ _LOCK = threading.Lock()
 _MAX_LOOP = 100_000
 
 
-class _Return(Exception):  # noqa: N818 (control flow, not an error)
+class _Return(Exception):
     def __init__(self, value: object) -> None:
         self.value = value
 
 
-class _Break(Exception):  # noqa: N818
+class _Break(Exception):
     pass
 
 
-class _Continue(Exception):  # noqa: N818
+class _Continue(Exception):
     pass
 
 
-class _NullChain(Exception):  # noqa: N818
+class _NullChain(Exception):
     """`a?.b` met a null: the whole access chain evaluates to null."""
 
 
 def _parser() -> Callable[[bytes], Tree]:
-    import tree_sitter  # noqa: PLC0415 (optional extra, imported on first use)
-    import tree_sitter_c_sharp  # noqa: PLC0415
+    import tree_sitter
+    import tree_sitter_c_sharp
 
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_c_sharp.language()))
     return parser.parse
@@ -204,7 +204,7 @@ class Evaluator:
         for stmt in node.named_children:
             self.exec(stmt, inner)
 
-    def exec(self, node: Node, scope: Scope) -> None:  # noqa: C901, PLR0912
+    def exec(self, node: Node, scope: Scope) -> None:
         kind = node.type
         if kind == "block":
             self.exec_block(node, scope)
@@ -287,8 +287,9 @@ class Evaluator:
             self.exec(_field(node, "body"), scope)
         except CSharpError as exc:
             for clause in catches:
-                decl = next((c for c in clause.named_children if c.type == "catch_declaration"),
-                            None)
+                decl = next(
+                    (c for c in clause.named_children if c.type == "catch_declaration"), None
+                )
                 if any(c.type == "catch_filter_clause" for c in clause.named_children):
                     raise UnsupportedPolicyError("catch filters are not modelled") from None
                 caught = "Exception" if decl is None else type_name(_field(decl, "type"))[0]
@@ -340,7 +341,7 @@ class Evaluator:
             return rt.Namespace(name)
         raise UnsupportedPolicyError(f"unknown name `{name}`")
 
-    def _literal(self, node: Node, scope: Scope) -> object:  # noqa: PLR0911
+    def _literal(self, node: Node, scope: Scope) -> object:
         text = _text(node)
         kind = node.type
         if kind == "null_literal":
@@ -375,7 +376,8 @@ class Evaluator:
                 parts = [c for c in child.named_children if c.type != "interpolation_brace"]
                 if len(parts) != 1:
                     raise UnsupportedPolicyError(
-                        f"interpolation format/alignment `{_text(child)}` is not modelled")
+                        f"interpolation format/alignment `{_text(child)}` is not modelled"
+                    )
                 out.append(rt.cs_str(self.eval(parts[0], scope)))
             elif child.type not in ("interpolation_start", "interpolation_end"):
                 raise UnsupportedPolicyError(f"interpolated string part `{child.type}`")
@@ -384,15 +386,17 @@ class Evaluator:
     def _paren(self, node: Node, scope: Scope) -> object:
         return self.eval(node.named_children[0], scope)
 
-    def _binary(self, node: Node, scope: Scope) -> object:  # noqa: C901, PLR0911, PLR0912
+    def _binary(self, node: Node, scope: Scope) -> object:
         op = _operator(node)
         left_node, right_node = _field(node, "left"), _field(node, "right")
         if op == "&&":
             return rt.truthy(self.eval(left_node, scope), "&&") and rt.truthy(
-                self.eval(right_node, scope), "&&")
+                self.eval(right_node, scope), "&&"
+            )
         if op == "||":
             return rt.truthy(self.eval(left_node, scope), "||") or rt.truthy(
-                self.eval(right_node, scope), "||")
+                self.eval(right_node, scope), "||"
+            )
         left = self.eval(left_node, scope)
         if op == "??":
             return left if left is not None else self.eval(right_node, scope)
@@ -596,8 +600,9 @@ class Evaluator:
             inner = pattern.named_children[0]
             if inner.type == "null_literal":
                 return value is None
-            if inner.type in ("identifier", "predefined_type") and _text(inner) in rt.STATIC_TYPES | {
-                    "JObject", "JArray", "JToken", "JValue", "string", "IResponse"}:
+            if inner.type in ("identifier", "predefined_type") and _text(
+                inner
+            ) in rt.STATIC_TYPES | {"JObject", "JArray", "JToken", "JValue", "string", "IResponse"}:
                 return value is not None and rt.is_type(value, _text(inner))
             return rt.cs_equals(value, self.eval(inner, scope))
         if pattern.type == "declaration_pattern":
@@ -652,10 +657,14 @@ class Evaluator:
 def _arith(op: str, left: object, right: object, text: str) -> object:
     if left is None or right is None:
         return None  # lifted arithmetic on nullable operands
-    if not (isinstance(left, int | float) and isinstance(right, int | float)) or isinstance(
-        left, bool) or isinstance(right, bool):
+    if (
+        not (isinstance(left, int | float) and isinstance(right, int | float))
+        or isinstance(left, bool)
+        or isinstance(right, bool)
+    ):
         raise UnsupportedPolicyError(
-            f"operator `{op}` on {type(left).__name__} and {type(right).__name__} in `{text}`")
+            f"operator `{op}` on {type(left).__name__} and {type(right).__name__} in `{text}`"
+        )
     if op == "+":
         return left + right
     if op == "-":

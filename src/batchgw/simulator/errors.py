@@ -1,9 +1,9 @@
 """Errors of the policy simulator.
 
-Two kinds matter. `UnsupportedPolicyError` means the interpreter met something outside the subset it
-models: it stops the simulation loudly instead of guessing. `CSharpError` is a C# exception raised by a
-policy expression at run time (null reference, bad cast, missing key); APIM turns those into a jump to
-`on-error`, and so does the simulator.
+Two kinds matter. `UnsupportedPolicyError` means the interpreter met something outside the
+subset it models: it stops the simulation loudly instead of guessing. `CSharpError` is a C#
+exception raised by a policy expression at run time (null reference, bad cast, missing key);
+APIM turns those into a jump to `on-error`, and so does the simulator.
 """
 
 from __future__ import annotations

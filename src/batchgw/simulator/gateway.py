@@ -29,9 +29,19 @@ if TYPE_CHECKING:
     from batchgw.gateway.spec import GatewaySpec
 
 MI_RESOURCE = "https://cognitiveservices.azure.com"
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host",
-              "content-length", "proxy-authorization", "proxy-authenticate", "trailer",
-              ORIGIN_HEADER}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "host",
+    "content-length",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "trailer",
+    ORIGIN_HEADER,
+}
 
 
 @dataclass
@@ -93,18 +103,32 @@ class SimulatedApim:
         for region in gateway.regions:
             local = region_bases[region.name].rstrip("/") + "/openai/v1"
             url = region.url.rstrip("/")
-            self.backends[region.backend_id] = RegionBackend(region.backend_id, region.name, url,
-                                                             local, rule)
+            self.backends[region.backend_id] = RegionBackend(
+                region.backend_id, region.name, url, local, rule
+            )
             self.url_map.append((url, local))
-        self.pool = Pool(gateway.pool_backend_id, [
-            PoolMember(self.backends[r.backend_id], r.weight, r.priority) for r in gateway.regions
-        ], self.rng)
+        self.pool = Pool(
+            gateway.pool_backend_id,
+            [
+                PoolMember(self.backends[r.backend_id], r.weight, r.priority)
+                for r in gateway.regions
+            ],
+            self.rng,
+        )
         global_policy = PolicyDocument(GLOBAL_POLICY, name="global")
-        self.apis = sorted((
-            _Api(api, PolicyDocument(_well_formed(api.policy_xml), parent=global_policy,
-                                     name=api.api_id),
-                 [(_template_pattern(op.url_template), op) for op in api.operations])
-            for api in apis), key=lambda a: -len(a.spec.path))
+        self.apis = sorted(
+            (
+                _Api(
+                    api,
+                    PolicyDocument(
+                        _well_formed(api.policy_xml), parent=global_policy, name=api.api_id
+                    ),
+                    [(_template_pattern(op.url_template), op) for op in api.operations],
+                )
+                for api in apis
+            ),
+            key=lambda a: -len(a.spec.path),
+        )
         self.stats: dict[str, OpStats] = defaultdict(OpStats)
         self.unsupported: list[str] = []
         self.cache_unavailable_base = 0
@@ -122,26 +146,45 @@ class SimulatedApim:
             return _json_response(404, {"statusCode": 404, "message": "Resource not found"})
         api, op, params = found
         if headers.get("Ocp-Apim-Subscription-Key") != self.subscription_key:
-            return _json_response(401, {"statusCode": 401, "message": (
-                "Access denied due to missing or invalid subscription key. Make sure to include "
-                "subscription key when making requests to an API.")})
+            return _json_response(
+                401,
+                {
+                    "statusCode": 401,
+                    "message": (
+                        "Access denied due to missing or invalid subscription key. Make sure to "
+                        "include "
+                        "subscription key when making requests to an API."
+                    ),
+                },
+            )
         kind = f"{api.spec.path} {op.operation_id}"
         request = Request(method, "", headers, body)
         request.base = "https://apim.simulator/" + api.spec.path
-        request.path = path[len(api.spec.path) + 1:]
+        request.path = path[len(api.spec.path) + 1 :]
         request.query = query
         request.original_url = f"https://apim.simulator{target}"
         for name, value in params.items():
             request.matched.put(name, value)
         ctx = Context(
             request,
-            operation=Named("Operation", Id=op.operation_id, Name=op.display_name, Method=op.method,
-                            UrlTemplate=op.url_template),
+            operation=Named(
+                "Operation",
+                Id=op.operation_id,
+                Name=op.display_name,
+                Method=op.method,
+                UrlTemplate=op.url_template,
+            ),
             api=Named("Api", Id=api.spec.api_id, Name=api.spec.display_name, Path=api.spec.path),
-            subscription=Named("Subscription", Id="simulator", Key=self.subscription_key,
-                               Name="simulator"),
-            deployment=Named("Deployment", Region="simulator", ServiceName="apim-simulator",
-                             ServiceId="apim-simulator", GatewayId="managed"),
+            subscription=Named(
+                "Subscription", Id="simulator", Key=self.subscription_key, Name="simulator"
+            ),
+            deployment=Named(
+                "Deployment",
+                Region="simulator",
+                ServiceName="apim-simulator",
+                ServiceId="apim-simulator",
+                GatewayId="managed",
+            ),
         )
         trace = Trace(kind, pinned=headers.has("x-backend-region"))
         ctx.trace = trace
@@ -150,8 +193,11 @@ class SimulatedApim:
         except UnsupportedPolicyError as exc:
             with self.lock:
                 self.unsupported.append(str(exc))
-            return _json_response(500, {"statusCode": 500, "message": f"simulator: {exc}"},
-                                  {"x-simulator-error": "unsupported"})
+            return _json_response(
+                500,
+                {"statusCode": 500, "message": f"simulator: {exc}"},
+                {"x-simulator-error": "unsupported"},
+            )
         with self.lock:
             stats = self.stats[kind]
             stats.requests += 1
@@ -161,8 +207,12 @@ class SimulatedApim:
                 self.upload_body_reads += 1
             if len(set(trace.forwarded)) > 1:
                 self.failovers[kind] += 1
-                if trace.pinned or op.template_parameters or op.operation_id == "files-create" or (
-                        api.spec.path == "openai-sticky"):
+                if (
+                    trace.pinned
+                    or op.template_parameters
+                    or op.operation_id == "files-create"
+                    or (api.spec.path == "openai-sticky")
+                ):
                     self.forbidden_failovers.append(f"{kind}: {' -> '.join(trace.forwarded)}")
         return response
 
@@ -171,7 +221,7 @@ class SimulatedApim:
             prefix = "/" + api.spec.path
             if path != prefix and not path.startswith(prefix + "/"):
                 continue
-            rest = path[len(prefix):] or "/"
+            rest = path[len(prefix) :] or "/"
             for pattern, op in api.operations:
                 match = pattern.match(rest)
                 if match and op.method == method:
@@ -198,20 +248,39 @@ class SimulatedApim:
         if request.backend_id == self.pool.backend_id:
             backend = self.pool.choose()
             if backend is None:
-                return _json_response(503, {"statusCode": 503, "message": (
-                    "Service unavailable: no backend in the pool is available")})
+                return _json_response(
+                    503,
+                    {
+                        "statusCode": 503,
+                        "message": ("Service unavailable: no backend in the pool is available"),
+                    },
+                )
         elif request.backend_id is not None:
             backend = self.backends[request.backend_id]
             if not backend.available():
-                return _json_response(503, {"statusCode": 503, "message": (
-                    "Service unavailable: the backend circuit breaker is open")})
+                return _json_response(
+                    503,
+                    {
+                        "statusCode": 503,
+                        "message": ("Service unavailable: the backend circuit breaker is open"),
+                    },
+                )
         else:
-            raise PolicyError("forward-request", "BackendNotSet",
-                              "no backend: the API has no service url and no set-backend-service")
+            raise PolicyError(
+                "forward-request",
+                "BackendNotSet",
+                "no backend: the API has no service url and no set-backend-service",
+            )
         query = "?" + request.query if request.query else ""
         body = b"" if request.body.consumed else request.body.data
-        response = self._http(request.method, backend.local + request.path + query,
-                              request.headers, body, timeout, "forward-request")
+        response = self._http(
+            request.method,
+            backend.local + request.path + query,
+            request.headers,
+            body,
+            timeout,
+            "forward-request",
+        )
         backend.observe(response.status, response.headers.get("Retry-After"))
         self._trace(ctx).forwarded.append(backend.region)
         return response
@@ -220,12 +289,19 @@ class SimulatedApim:
         url = request.url
         for deployed, local in self.url_map:
             if url == deployed or url.startswith(deployed + "/"):
-                return self._http(request.method, local + url[len(deployed):], request.headers,
-                                  request.body.data, timeout, "send-request")
+                return self._http(
+                    request.method,
+                    local + url[len(deployed) :],
+                    request.headers,
+                    request.body.data,
+                    timeout,
+                    "send-request",
+                )
         raise PolicyError("send-request", "ConnectionFailure", f"no such host for `{url}`")
 
-    def _http(self, method: str, url: str, headers: Headers, body: bytes, timeout: float,
-              origin: str) -> Response:
+    def _http(
+        self, method: str, url: str, headers: Headers, body: bytes, timeout: float, origin: str
+    ) -> Response:
         parts = urlsplit(url)
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
         out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
@@ -233,8 +309,9 @@ class SimulatedApim:
         out["Content-Length"] = str(len(body))
         target = parts.path + ("?" + parts.query if parts.query else "")
         try:
-            conn.request(method, target, body=body if body or method != "GET" else None,
-                         headers=out)
+            conn.request(
+                method, target, body=body if body or method != "GET" else None, headers=out
+            )
             raw = conn.getresponse()
             data = raw.read()
         except OSError as exc:
@@ -277,24 +354,26 @@ class SimulatedApim:
             self.stats[self._trace(ctx).kind].removes += 1
 
 
-def _json_response(status: int, payload: dict[str, object],
-                   extra: dict[str, str] | None = None) -> Response:
-    import json  # noqa: PLC0415
+def _json_response(
+    status: int, payload: dict[str, object], extra: dict[str, str] | None = None
+) -> Response:
+    import json
 
     headers = Headers([("Content-Type", "application/json"), *(extra or {}).items()])
-    return Response(status, http.client.responses.get(status, ""), headers,
-                    json.dumps(payload).encode())
+    return Response(
+        status, http.client.responses.get(status, ""), headers, json.dumps(payload).encode()
+    )
 
 
 def _well_formed(xml: str) -> str:
     """Policies are sent as `format=xml`; a raw (rawxml-style) text is escaped the way APIM reads
     it, using the gateway package's own escaper."""
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
+    import xml.etree.ElementTree as ET
 
     try:
-        ET.fromstring(xml)  # noqa: S314
+        ET.fromstring(xml)
     except ET.ParseError:
-        from batchgw.gateway.expressions import escape_expressions  # noqa: PLC0415
+        from batchgw.gateway.expressions import escape_expressions
 
         return escape_expressions(xml)
     return xml

@@ -26,8 +26,12 @@ class JToken:
         raise NotImplementedError
 
     def to_text(self, *, indented: bool = True) -> str:
-        return json.dumps(self.to_json(), indent=2 if indented else None, ensure_ascii=False,
-                          separators=None if indented else (",", ":"))
+        return json.dumps(
+            self.to_json(),
+            indent=2 if indented else None,
+            ensure_ascii=False,
+            separators=None if indented else (",", ":"),
+        )
 
     def cs_string(self) -> str:
         """What `ToString()` returns."""
@@ -40,7 +44,7 @@ class JToken:
 class JValue(JToken):
     __slots__ = ("value",)
 
-    def __init__(self, value: None | bool | int | float | str) -> None:
+    def __init__(self, value: bool | int | float | str | None) -> None:
         self.value = value
 
     def to_json(self) -> Json:
@@ -137,7 +141,9 @@ def to_token(value: object) -> JToken:
         return JValue(value)
     if isinstance(value, list | tuple):
         return JArray([to_token(v) for v in value])
-    raise CSharpError("ArgumentException", f"could not determine JSON type for {type(value).__name__}")
+    raise CSharpError(
+        "ArgumentException", f"could not determine JSON type for {type(value).__name__}"
+    )
 
 
 def parse(text: str, kind: str = "JToken") -> JToken:
@@ -154,7 +160,7 @@ def parse(text: str, kind: str = "JToken") -> JToken:
 
 
 def cast_token(token: JToken, target: str) -> object:
-    """Newtonsoft's explicit conversion operators: (string)t, (long)t, (int)t, (bool)t, (double)t."""
+    """Newtonsoft's explicit conversions: (string)t, (long)t, (int)t, (bool)t, (double)t."""
     if not isinstance(token, JValue):
         raise CSharpError("ArgumentException", f"can not convert {token.type_name()} to {target}")
     v = token.value
@@ -195,8 +201,11 @@ def select_token(token: JToken, path: str) -> JToken | None:
         if current is None:
             return None
         if index:
-            current = current.items[int(index)] if isinstance(current, JArray) and int(
-                index) < len(current.items) else None
+            current = (
+                current.items[int(index)]
+                if isinstance(current, JArray) and int(index) < len(current.items)
+                else None
+            )
         elif isinstance(current, JObject):
             current = current.get(name.strip("'"))
         else:

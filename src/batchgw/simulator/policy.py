@@ -43,7 +43,7 @@ class Services(Protocol):
     def backend_url(self, backend_id: str) -> str | None: ...
 
 
-class _ReturnResponse(Exception):  # noqa: N818 (control flow)
+class _ReturnResponse(Exception):
     """return-response: the pipeline ends and this response goes to the caller."""
 
 
@@ -65,7 +65,7 @@ class PolicyDocument:
     def __init__(self, xml: str, *, parent: PolicyDocument | None = None, name: str = "") -> None:
         self.name = name
         try:
-            root = ET.fromstring(xml)  # noqa: S314 (our own rendered policy, not user input)
+            root = ET.fromstring(xml)
         except ET.ParseError as exc:
             raise UnsupportedPolicyError(f"policy {name} is not well-formed XML: {exc}") from None
         if root.tag != "policies":
@@ -87,8 +87,9 @@ class PolicyDocument:
                 if is_expression(value):
                     self._compile(value, f"{el.tag} {attr}")
                 elif "{{" in value:
-                    raise UnsupportedPolicyError("named values are not modelled", element=el.tag,
-                                                 expression=value)
+                    raise UnsupportedPolicyError(
+                        "named values are not modelled", element=el.tag, expression=value
+                    )
             if el.text and is_expression(el.text):
                 self._compile(el.text, el.tag)
             self._check(el)
@@ -114,12 +115,22 @@ class PolicyDocument:
         except _ReturnResponse:
             pass
         except PolicyError as err:
-            ctx.last_error = Named("LastError", Source=err.source, Reason=err.reason,
-                                   Message=err.message, Scope="api", Section="", Path="",
-                                   PolicyId="")
-            ctx.response = Response(500, "Internal Server Error", Headers(
-                [("Content-Type", "application/json")]),
-                b'{"statusCode": 500, "message": "Internal server error"}')
+            ctx.last_error = Named(
+                "LastError",
+                Source=err.source,
+                Reason=err.reason,
+                Message=err.message,
+                Scope="api",
+                Section="",
+                Path="",
+                PolicyId="",
+            )
+            ctx.response = Response(
+                500,
+                "Internal Server Error",
+                Headers([("Content-Type", "application/json")]),
+                b'{"statusCode": 500, "message": "Internal server error"}',
+            )
             try:
                 self.run_section("on-error", state)
             except _ReturnResponse:
@@ -153,8 +164,11 @@ class PolicyDocument:
         try:
             return expression.evaluate({"context": state.ctx})
         except CSharpError as exc:
-            raise PolicyError(where.split(" ")[0], "ExpressionValueEvaluationFailure",
-                              f"{exc} (expression: {text})") from exc
+            raise PolicyError(
+                where.split(" ")[0],
+                "ExpressionValueEvaluationFailure",
+                f"{exc} (expression: {text})",
+            ) from exc
         except UnsupportedPolicyError as exc:
             raise exc.located(where, text) from None
 
@@ -170,8 +184,9 @@ class PolicyDocument:
         try:
             return float(value) if isinstance(value, int | float | str) else default
         except ValueError:
-            raise UnsupportedPolicyError(f"`{attr}` is not a number", element=el.tag,
-                                         expression=raw) from None
+            raise UnsupportedPolicyError(
+                f"`{attr}` is not a number", element=el.tag, expression=raw
+            ) from None
 
     def flag(self, el: ET.Element, attr: str, state: RequestState, default: bool) -> bool:
         raw = el.get(attr)
@@ -199,8 +214,9 @@ def _choose(doc: PolicyDocument, el: ET.Element, state: RequestState, section: s
             cond = branch.get("condition")
             value = doc.value(cond, state, "when condition")
             if not isinstance(value, bool):
-                raise UnsupportedPolicyError("condition is not a bool", element="when",
-                                             expression=cond or "")
+                raise UnsupportedPolicyError(
+                    "condition is not a bool", element="when", expression=cond or ""
+                )
             if value:
                 doc.run_children(branch, state, section)
                 return
@@ -226,16 +242,18 @@ def _set_backend_service(
         backend_id = doc.text(el, "backend-id", state)
         url = state.services.backend_url(backend_id)
         if url is None:
-            raise PolicyError("set-backend-service", "BackendNotFound",
-                              f"backend `{backend_id}` does not exist")
+            raise PolicyError(
+                "set-backend-service", "BackendNotFound", f"backend `{backend_id}` does not exist"
+            )
         request.backend_id = backend_id
         request.backend_base = url
     elif el.get("base-url") is not None:
         request.backend_base = doc.text(el, "base-url", state).rstrip("/")
         request.backend_id = None
     else:
-        raise UnsupportedPolicyError("set-backend-service needs backend-id or base-url",
-                                     element=el.tag)
+        raise UnsupportedPolicyError(
+            "set-backend-service needs backend-id or base-url", element=el.tag
+        )
 
 
 def _header_values(doc: PolicyDocument, el: ET.Element, state: RequestState) -> list[str]:
@@ -265,8 +283,11 @@ def apply_header(headers: Headers, el: ET.Element, values: list[str], name: str)
 
 def _set_header(doc: PolicyDocument, el: ET.Element, state: RequestState, section: str) -> None:
     name = doc.text(el, "name", state)
-    target = state.ctx.request.headers if section in ("inbound", "backend") else (
-        state.ctx.response.headers)
+    target = (
+        state.ctx.request.headers
+        if section in ("inbound", "backend")
+        else (state.ctx.response.headers)
+    )
     apply_header(target, el, _header_values(doc, el, state), name)
 
 
@@ -308,11 +329,16 @@ def _rewrite_uri(doc: PolicyDocument, el: ET.Element, state: RequestState, secti
         name, _, rest = tail.partition("}")
         out += [before, fill(name)]
     out.append(rest)
-    new_query = [(k, fill(v[1:-1]) if v.startswith("{") else v)
-                 for k, v in parse_qsl(query, keep_blank_values=True)]
+    new_query = [
+        (k, fill(v[1:-1]) if v.startswith("{") else v)
+        for k, v in parse_qsl(query, keep_blank_values=True)
+    ]
     if doc.flag(el, "copy-unmatched-params", state, True):
-        new_query += [(k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)
-                      if k not in used and k not in dict(new_query)]
+        new_query += [
+            (k, v)
+            for k, v in parse_qsl(request.query, keep_blank_values=True)
+            if k not in used and k not in dict(new_query)
+        ]
     request.path = "".join(out)
     request.query = urlencode(new_query)
 
@@ -355,8 +381,9 @@ def _cache_remove_value(
 def _check_caching_type(el: ET.Element) -> None:
     kind = el.get("caching-type", "prefer-external")
     if kind not in ("external", "prefer-external"):
-        raise UnsupportedPolicyError(f"caching-type `{kind}` (only the external cache is modelled)",
-                                     element=el.tag)
+        raise UnsupportedPolicyError(
+            f"caching-type `{kind}` (only the external cache is modelled)", element=el.tag
+        )
 
 
 def _authentication_managed_identity(
@@ -370,17 +397,28 @@ def _authentication_managed_identity(
         state.ctx.request.headers.replace("Authorization", [f"Bearer {token}"])
 
 
-def _forward_request(doc: PolicyDocument, el: ET.Element, state: RequestState, section: str) -> None:
+def _forward_request(
+    doc: PolicyDocument, el: ET.Element, state: RequestState, section: str
+) -> None:
     for attr in el.attrib:
-        if attr not in ("timeout", "buffer-request-body", "buffer-response",
-                        "fail-on-error-status-code", "follow-redirects", "http-version"):
+        if attr not in (
+            "timeout",
+            "buffer-request-body",
+            "buffer-response",
+            "fail-on-error-status-code",
+            "follow-redirects",
+            "http-version",
+        ):
             raise UnsupportedPolicyError(f"attribute `{attr}`", element=el.tag)
     timeout = doc.number(el, "timeout", state, 300)
     buffered = doc.flag(el, "buffer-request-body", state, False)
     body = state.ctx.request.body
     if state.forwarded and not buffered and body.data and not body.reads:
-        raise PolicyError("forward-request", "RequestBodyNotBuffered",
-                          "a retried forward-request needs buffer-request-body=\"true\"")
+        raise PolicyError(
+            "forward-request",
+            "RequestBodyNotBuffered",
+            'a retried forward-request needs buffer-request-body="true"',
+        )
     state.forwarded += 1
     response = state.services.forward(state.ctx, timeout=timeout, buffered=buffered)
     state.ctx.response = response
@@ -396,15 +434,18 @@ def _retry(doc: PolicyDocument, el: ET.Element, state: RequestState, section: st
         doc.run_children(el, state, section)
         cond = doc.value(el.get("condition"), state, "retry condition")
         if not isinstance(cond, bool):
-            raise UnsupportedPolicyError("retry condition is not a bool", element=el.tag,
-                                         expression=el.get("condition", ""))
+            raise UnsupportedPolicyError(
+                "retry condition is not a bool", element=el.tag, expression=el.get("condition", "")
+            )
         if not cond or attempt == count:
             return
         if interval > 0 and not (first_fast and attempt == 0):
             time.sleep(interval)
 
 
-def _return_response(doc: PolicyDocument, el: ET.Element, state: RequestState, section: str) -> None:
+def _return_response(
+    doc: PolicyDocument, el: ET.Element, state: RequestState, section: str
+) -> None:
     name = el.get("response-variable-name")
     if name:
         found, value = state.ctx.variables.lookup(name)

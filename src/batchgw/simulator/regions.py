@@ -98,8 +98,9 @@ class Region:
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                        name=f"region-{name}")
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name=f"region-{name}"
+        )
 
     @property
     def base_url(self) -> str:
@@ -141,8 +142,13 @@ class Region:
     def create_file(self, filename: str, purpose: str, content: bytes) -> dict[str, object]:
         file_id = self.new_id("file-")
         meta: dict[str, object] = {
-            "id": file_id, "object": "file", "bytes": len(content), "created_at": _now(),
-            "filename": filename, "purpose": purpose, "status": "processed",
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": _now(),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
         }
         with self.lock:
             self.files[file_id] = (meta, content)
@@ -151,12 +157,21 @@ class Region:
     def create_batch(self, body: dict[str, object]) -> dict[str, object]:
         batch_id = self.new_id("batch_")
         data: dict[str, object] = {
-            "id": batch_id, "object": "batch", "endpoint": body.get("endpoint", "/chat/completions"),
-            "errors": None, "input_file_id": body["input_file_id"],
-            "completion_window": body.get("completion_window", "24h"), "status": "validating",
-            "output_file_id": None, "error_file_id": None, "created_at": _now(),
-            "in_progress_at": None, "completed_at": None, "cancelled_at": None,
-            "request_counts": {"total": 0, "completed": 0, "failed": 0}, "metadata": None,
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": body.get("endpoint", "/chat/completions"),
+            "errors": None,
+            "input_file_id": body["input_file_id"],
+            "completion_window": body.get("completion_window", "24h"),
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": _now(),
+            "in_progress_at": None,
+            "completed_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            "metadata": None,
         }
         with self.lock:
             self.batches[batch_id] = _Batch(data)
@@ -186,44 +201,100 @@ class Region:
             item = json.loads(line)
             custom_id = str(item.get("custom_id", ""))
             if custom_id.startswith("err-"):
-                bad.append(json.dumps({"custom_id": custom_id, "error": {"code": "bad_request",
-                                                                         "message": "rejected"}}))
+                bad.append(
+                    json.dumps(
+                        {
+                            "custom_id": custom_id,
+                            "error": {"code": "bad_request", "message": "rejected"},
+                        }
+                    )
+                )
             else:
-                ok.append(json.dumps({"custom_id": custom_id, "response": {
-                    "status_code": 200, "body": {"region": self.name, "echo": item.get("body")}}}))
+                ok.append(
+                    json.dumps(
+                        {
+                            "custom_id": custom_id,
+                            "response": {
+                                "status_code": 200,
+                                "body": {"region": self.name, "echo": item.get("body")},
+                            },
+                        }
+                    )
+                )
         for key, lines in (("output_file_id", ok), ("error_file_id", bad)):
             if lines:
                 file_id = self.new_id("file-")
                 payload = ("\n".join(lines) + "\n").encode()
-                self.files[file_id] = ({"id": file_id, "object": "file", "bytes": len(payload),
-                                        "created_at": _now(), "filename": f"{key}.jsonl",
-                                        "purpose": "batch_output", "status": "processed"}, payload)
+                self.files[file_id] = (
+                    {
+                        "id": file_id,
+                        "object": "file",
+                        "bytes": len(payload),
+                        "created_at": _now(),
+                        "filename": f"{key}.jsonl",
+                        "purpose": "batch_output",
+                        "status": "processed",
+                    },
+                    payload,
+                )
                 data[key] = file_id
         data["status"], data["completed_at"] = "completed", _now()
-        data["request_counts"] = {"total": len(ok) + len(bad), "completed": len(ok),
-                                  "failed": len(bad)}
+        data["request_counts"] = {
+            "total": len(ok) + len(bad),
+            "completed": len(ok),
+            "failed": len(bad),
+        }
 
     def create_response(self, body: dict[str, object]) -> dict[str, object]:
         response_id = self.new_id("resp_")
         text = f"answer from {self.name}"
         data: dict[str, object] = {
-            "id": response_id, "object": "response", "created_at": _now(), "status": "completed",
-            "model": body.get("model", "gpt-4o"), "previous_response_id":
-                body.get("previous_response_id"), "output": [{
-                    "type": "message", "id": "msg_" + secrets.token_hex(8), "role": "assistant",
+            "id": response_id,
+            "object": "response",
+            "created_at": _now(),
+            "status": "completed",
+            "model": body.get("model", "gpt-4o"),
+            "previous_response_id": body.get("previous_response_id"),
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_" + secrets.token_hex(8),
+                    "role": "assistant",
                     "status": "completed",
-                    "content": [{"type": "output_text", "text": text, "annotations": []}]}],
-            "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7,
-                      "input_tokens_details": {"cached_tokens": 0},
-                      "output_tokens_details": {"reasoning_tokens": 0}},
-            "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "metadata": {},
-            "temperature": 1.0, "top_p": 1.0, "text": {"format": {"type": "text"}},
-            "error": None, "incomplete_details": None, "instructions": None,
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                }
+            ],
+            "usage": {
+                "input_tokens": 3,
+                "output_tokens": 4,
+                "total_tokens": 7,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens_details": {"reasoning_tokens": 0},
+            },
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "metadata": {},
+            "temperature": 1.0,
+            "top_p": 1.0,
+            "text": {"format": {"type": "text"}},
+            "error": None,
+            "incomplete_details": None,
+            "instructions": None,
         }
         raw_input = body.get("input", "")
-        items: list[object] = raw_input if isinstance(raw_input, list) else [
-            {"type": "message", "role": "user", "id": "msg_" + secrets.token_hex(8),
-             "content": [{"type": "input_text", "text": str(raw_input)}]}]
+        items: list[object] = (
+            raw_input
+            if isinstance(raw_input, list)
+            else [
+                {
+                    "type": "message",
+                    "role": "user",
+                    "id": "msg_" + secrets.token_hex(8),
+                    "content": [{"type": "input_text", "text": str(raw_input)}],
+                }
+            ]
+        )
         with self.lock:
             self.responses[response_id] = (data, items)
         return data
@@ -234,7 +305,9 @@ def _now() -> int:
 
 
 def _error(code: str, message: str, param: str | None = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "param": param, "type": "invalid_request_error"}}
+    return {
+        "error": {"code": code, "message": message, "param": param, "type": "invalid_request_error"}
+    }
 
 
 def _make_handler(region: Region) -> type[BaseHTTPRequestHandler]:
@@ -249,16 +322,16 @@ class _RegionHandler(BaseHTTPRequestHandler):
     region: Region
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the World keeps the record
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._handle()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._handle()
 
     def _body(self) -> bytes:
@@ -268,8 +341,9 @@ class _RegionHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        content_type = "application/octet-stream" if isinstance(payload, bytes) else (
-            "application/json")
+        content_type = (
+            "application/octet-stream" if isinstance(payload, bytes) else ("application/json")
+        )
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
@@ -288,8 +362,11 @@ class _RegionHandler(BaseHTTPRequestHandler):
         try:
             self._dispatch(path, body, object_id, owner)
         finally:
-            self.region.world.record(RequestRecord(self.region.name, self.command, path, origin,
-                                                   object_id, owner, self._status))
+            self.region.world.record(
+                RequestRecord(
+                    self.region.name, self.command, path, origin, object_id, owner, self._status
+                )
+            )
 
     def _check_auth(self) -> bool:
         world = self.region.world
@@ -300,7 +377,9 @@ class _RegionHandler(BaseHTTPRequestHandler):
             problem = "request without the gateway's managed-identity token"
         if problem:
             with world.lock:
-                world.auth_failures.append(f"{self.region.name} {self.command} {self.path}: {problem}")
+                world.auth_failures.append(
+                    f"{self.region.name} {self.command} {self.path}: {problem}"
+                )
             self._send(401, _error("401", "Access denied: " + problem))
             return False
         return True
@@ -313,15 +392,21 @@ class _RegionHandler(BaseHTTPRequestHandler):
             return
         fault = self.region.take_fault()
         if fault is not None:
-            headers = {"Retry-After": str(fault.retry_after),
-                       "retry-after-ms": str(fault.retry_after * 1000)} if fault.status == 429 else {}
+            headers = (
+                {
+                    "Retry-After": str(fault.retry_after),
+                    "retry-after-ms": str(fault.retry_after * 1000),
+                }
+                if fault.status == 429
+                else {}
+            )
             code = "429" if fault.status == 429 else "ServiceUnavailable"
             self._send(fault.status, _error(code, "simulated fault"), headers)
             return
         if object_id and owner != self.region.name:
             self._not_owned(path, object_id, owner)
             return
-        parts = path[len("/openai/v1/"):].strip("/").split("/")
+        parts = path[len("/openai/v1/") :].strip("/").split("/")
         route = (self.command, parts[0], len(parts))
         handler = _ROUTES.get(route)
         if handler is None:
@@ -330,8 +415,11 @@ class _RegionHandler(BaseHTTPRequestHandler):
         handler(self, parts, body)
 
     def _not_owned(self, path: str, object_id: str, owner: str) -> None:
-        kind = "previous response" if self.command == "POST" and path.endswith("/responses") else (
-            "object")
+        kind = (
+            "previous response"
+            if self.command == "POST" and path.endswith("/responses")
+            else ("object")
+        )
         if owner:
             message = f"{kind} '{object_id}' not found due to ownership verification failure."
         else:
@@ -346,24 +434,34 @@ class _RegionHandler(BaseHTTPRequestHandler):
     def _files_create(self, parts: list[str], body: bytes) -> None:
         ctype = self.headers.get("Content-Type", "")
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+        )
         fields: dict[str, tuple[str, bytes]] = {}
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True)
-            fields[str(name)] = (str(part.get_filename() or ""),
-                                 payload if isinstance(payload, bytes) else b"")
+            fields[str(name)] = (
+                str(part.get_filename() or ""),
+                payload if isinstance(payload, bytes) else b"",
+            )
         if "file" not in fields:
             self._send(400, _error("invalid_request", "multipart field `file` is required", "file"))
             return
         purpose = fields.get("purpose", ("", b"batch"))[1].decode()
-        self._send(200, self.region.create_file(fields["file"][0] or "upload.jsonl", purpose,
-                                                fields["file"][1]))
+        self._send(
+            200,
+            self.region.create_file(
+                fields["file"][0] or "upload.jsonl", purpose, fields["file"][1]
+            ),
+        )
 
     def _files_list(self, parts: list[str], body: bytes) -> None:
         with self.region.lock:
-            data = sorted((m for m, _ in self.region.files.values()),
-                          key=lambda m: (int(str(m["created_at"])), str(m["id"])), reverse=True)
+            data = sorted(
+                (m for m, _ in self.region.files.values()),
+                key=lambda m: (int(str(m["created_at"])), str(m["id"])),
+                reverse=True,
+            )
         self._send(200, {"object": "list", "data": data, "has_more": False})
 
     def _file_get(self, parts: list[str], body: bytes) -> None:
@@ -391,9 +489,16 @@ class _RegionHandler(BaseHTTPRequestHandler):
         with self.region.lock:
             data = [dict(b.data) for b in self.region.batches.values()]
         data.sort(key=lambda b: (int(str(b["created_at"])), str(b["id"])), reverse=True)
-        self._send(200, {"object": "list", "data": data, "has_more": False,
-                         "first_id": data[0]["id"] if data else None,
-                         "last_id": data[-1]["id"] if data else None})
+        self._send(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            },
+        )
 
     def _batch_get(self, parts: list[str], body: bytes) -> None:
         self._send(200, self.region.poll_batch(parts[1]))
@@ -426,23 +531,51 @@ class _RegionHandler(BaseHTTPRequestHandler):
         events: list[dict[str, object]] = [
             {"type": "response.created", "response": pending},
             {"type": "response.in_progress", "response": pending},
-            {"type": "response.output_item.added", "output_index": 0,
-             "item": dict(item, status="in_progress", content=[])},
-            {"type": "response.content_part.added", "item_id": item["id"], "output_index": 0,
-             "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}},
-            *({"type": "response.output_text.delta", "item_id": item["id"], "output_index": 0,
-               "content_index": 0, "delta": word, "logprobs": []}
-              for word in re.findall(r"\S+\s*", text)),
-            {"type": "response.output_text.done", "item_id": item["id"], "output_index": 0,
-             "content_index": 0, "text": text, "logprobs": []},
-            {"type": "response.content_part.done", "item_id": item["id"], "output_index": 0,
-             "content_index": 0, "part": item["content"][0]},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": dict(item, status="in_progress", content=[]),
+            },
+            {
+                "type": "response.content_part.added",
+                "item_id": item["id"],
+                "output_index": 0,
+                "content_index": 0,
+                "part": {"type": "output_text", "text": "", "annotations": []},
+            },
+            *(
+                {
+                    "type": "response.output_text.delta",
+                    "item_id": item["id"],
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": word,
+                    "logprobs": [],
+                }
+                for word in re.findall(r"\S+\s*", text)
+            ),
+            {
+                "type": "response.output_text.done",
+                "item_id": item["id"],
+                "output_index": 0,
+                "content_index": 0,
+                "text": text,
+                "logprobs": [],
+            },
+            {
+                "type": "response.content_part.done",
+                "item_id": item["id"],
+                "output_index": 0,
+                "content_index": 0,
+                "part": item["content"][0],
+            },
             {"type": "response.output_item.done", "output_index": 0, "item": item},
             {"type": "response.completed", "response": data},
         ]
         chunks = b"".join(
             f"event: {e['type']}\ndata: {json.dumps(dict(e, sequence_number=i))}\n\n".encode()
-            for i, e in enumerate(events))
+            for i, e in enumerate(events)
+        )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Content-Length", str(len(chunks)))
@@ -463,25 +596,53 @@ class _RegionHandler(BaseHTTPRequestHandler):
         if self.command == "POST" and parts[2] == "cancel":
             self._send(200, data)
         elif self.command == "GET" and parts[2] == "input_items":
-            self._send(200, {"object": "list", "data": items, "has_more": False,
-                             "first_id": None, "last_id": None})
+            self._send(
+                200,
+                {
+                    "object": "list",
+                    "data": items,
+                    "has_more": False,
+                    "first_id": None,
+                    "last_id": None,
+                },
+            )
         else:
             self._send(404, _error("404", "Resource not found"))
 
     def _chat(self, parts: list[str], body: bytes) -> None:
         request = json.loads(body or b"{}")
-        self._send(200, {
-            "id": "chatcmpl-" + secrets.token_hex(8), "object": "chat.completion",
-            "created": _now(), "model": request.get("model", "gpt-4o"),
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                "role": "assistant", "content": f"hello from {self.region.name}"}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}})
+        self._send(
+            200,
+            {
+                "id": "chatcmpl-" + secrets.token_hex(8),
+                "object": "chat.completion",
+                "created": _now(),
+                "model": request.get("model", "gpt-4o"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": f"hello from {self.region.name}",
+                        },
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+            },
+        )
 
     def _embeddings(self, parts: list[str], body: bytes) -> None:
         request = json.loads(body or b"{}")
-        self._send(200, {"object": "list", "model": request.get("model", "text-embedding"),
-                         "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
-                         "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        self._send(
+            200,
+            {
+                "object": "list",
+                "model": request.get("model", "text-embedding"),
+                "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
 
 
 def _object_id(method: str, path: str, body: bytes) -> str:

@@ -31,8 +31,13 @@ class SimulationReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.ownership_errors or self.workflows_failed or self.forbidden_failovers
-                    or self.auth_failures or self.unsupported)
+        return not (
+            self.ownership_errors
+            or self.workflows_failed
+            or self.forbidden_failovers
+            or self.auth_failures
+            or self.unsupported
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,29 +64,35 @@ class SimulationReport:
     def lines(self) -> list[str]:
         out = [
             f"gateway requests: {self.requests}",
-            "backend requests by region: " + ", ".join(
-                f"{k}={v}" for k, v in sorted(self.requests_by_region.items())),
-            "owner probes by region: " + (", ".join(
-                f"{k}={v}" for k, v in sorted(self.probes_by_region.items())) or "none"),
+            "backend requests by region: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(self.requests_by_region.items())),
+            "owner probes by region: "
+            + (", ".join(f"{k}={v}" for k, v in sorted(self.probes_by_region.items())) or "none"),
             f"workflows: {self.workflows_completed} completed, {self.workflows_failed} failed",
             f"ownership errors: {self.ownership_errors}",
             "affinity: " + ", ".join(f"{k}={v}" for k, v in self.affinity.items()),
             f"cache unreachable events: {self.cache_unavailable}",
-            "failovers: " + (", ".join(f"{k}={v}" for k, v in sorted(self.failovers.items()))
-                             or "none"),
+            "failovers: "
+            + (", ".join(f"{k}={v}" for k, v in sorted(self.failovers.items())) or "none"),
         ]
         if self.faults:
             out.append("faults injected: " + "; ".join(self.faults))
-        out.append("cache round trips per request (lookups/stores/removes per request, max lookups):")
+        out.append(
+            "cache round trips per request (lookups/stores/removes per request, max lookups):"
+        )
         for kind, ops in sorted(self.cache_ops_per_request.items()):
             out.append(
                 f"  {kind:<40} n={int(ops['requests']):<5} lookup={ops['lookups_per_request']:.2f} "
                 f"store={ops['stores_per_request']:.2f} remove={ops['removes_per_request']:.2f} "
                 f"max_lookups={int(ops['max_lookups'])}"
             )
-        for title, items in (("failures", self.failures), ("ownership", self.ownership_details),
-                             ("forbidden failovers", self.forbidden_failovers),
-                             ("auth", self.auth_failures), ("unsupported", self.unsupported)):
+        for title, items in (
+            ("failures", self.failures),
+            ("ownership", self.ownership_details),
+            ("forbidden failovers", self.forbidden_failovers),
+            ("auth", self.auth_failures),
+            ("unsupported", self.unsupported),
+        ):
             out += [f"{title}: {item}" for item in items[:10]]
         out.append("result: " + ("OK" if self.ok else "FAILED"))
         return out
@@ -98,7 +109,8 @@ def build_report(apim: SimulatedApim, world: World) -> SimulationReport:
     foreign = [r for r in forwarded if r.foreign]
     report.ownership_errors = len(foreign)
     report.ownership_details = [
-        f"{r.method} {r.path} reached {r.region}, owner {r.owner}" for r in foreign]
+        f"{r.method} {r.path} reached {r.region}, owner {r.owner}" for r in foreign
+    ]
     with apim.lock:
         stats = dict(apim.stats)
         report.unsupported = list(apim.unsupported)
@@ -115,8 +127,11 @@ def build_report(apim: SimulatedApim, world: World) -> SimulationReport:
     for kind, s in stats.items():
         n = max(s.requests, 1)
         report.cache_ops_per_request[kind] = {
-            "requests": s.requests, "lookups": s.lookups, "stores": s.stores,
-            "removes": s.removes, "misses": s.misses,
+            "requests": s.requests,
+            "lookups": s.lookups,
+            "stores": s.stores,
+            "removes": s.removes,
+            "misses": s.misses,
             "lookups_per_request": round(s.lookups / n, 3),
             "stores_per_request": round(s.stores / n, 3),
             "removes_per_request": round(s.removes / n, 3),

@@ -41,9 +41,33 @@ ENUMS = {
     "StringSplitOptions": {"None", "RemoveEmptyEntries", "TrimEntries"},
 }
 STATIC_TYPES = {
-    "string", "String", "int", "Int32", "long", "Int64", "bool", "Boolean", "double", "Convert",
-    "Guid", "DateTime", "DateTimeOffset", "TimeSpan", "Math", "JObject", "JArray", "JToken",
-    "JValue", "JProperty", "Uri", "Encoding", "Enumerable", "Array", "Random", "char", "Char",
+    "string",
+    "String",
+    "int",
+    "Int32",
+    "long",
+    "Int64",
+    "bool",
+    "Boolean",
+    "double",
+    "Convert",
+    "Guid",
+    "DateTime",
+    "DateTimeOffset",
+    "TimeSpan",
+    "Math",
+    "JObject",
+    "JArray",
+    "JToken",
+    "JValue",
+    "JProperty",
+    "Uri",
+    "Encoding",
+    "Enumerable",
+    "Array",
+    "Random",
+    "char",
+    "Char",
     *ENUMS,
 }
 
@@ -216,7 +240,10 @@ def static_member(type_name: str, name: str) -> object:
 
 
 def call_method(
-    target: object, name: str, type_args: tuple[str, ...], args: list[object],
+    target: object,
+    name: str,
+    type_args: tuple[str, ...],
+    args: list[object],
     named: dict[str, object],
 ) -> object:
     if target is None:
@@ -255,7 +282,7 @@ def _comparison(args: list[object], index: int) -> bool:
     return False
 
 
-def string_call(s: str, name: str, args: list[object]) -> object:  # noqa: C901, PLR0911, PLR0912
+def string_call(s: str, name: str, args: list[object]) -> object:
     def arg_str(i: int) -> str:
         value = args[i]
         if value is None:
@@ -376,10 +403,12 @@ def token_index(token: JToken, key: object) -> JToken | None:
         if not isinstance(key, int) or isinstance(key, bool):
             raise CSharpError("ArgumentException", "accessed JArray values with invalid key")
         return token.at(key)
-    raise CSharpError("InvalidOperationException", f"cannot access child value on {token.type_name()}")
+    raise CSharpError(
+        "InvalidOperationException", f"cannot access child value on {token.type_name()}"
+    )
 
 
-def static_call(  # noqa: C901, PLR0911, PLR0912
+def static_call(
     type_name: str, name: str, type_args: tuple[str, ...], args: list[object]
 ) -> object:
     t = {"String": "string", "Int32": "int", "Int64": "long", "Boolean": "bool"}.get(
@@ -392,13 +421,20 @@ def static_call(  # noqa: C901, PLR0911, PLR0912
             return args[0] is None or (isinstance(args[0], str) and not args[0].strip())
         if name == "Join":
             sep = cs_str(args[0])
-            items = enumerate_cs(args[1]) if len(args) == 2 and not isinstance(args[1], str) else args[1:]
+            items = (
+                enumerate_cs(args[1])
+                if len(args) == 2 and not isinstance(args[1], str)
+                else args[1:]
+            )
             return sep.join(cs_str(x) for x in items)
         if name == "Concat":
             return "".join(cs_str(x) for x in args)
         if name == "Equals":
-            return args[0] == args[1] if not _comparison(args, 2) else (
-                cs_str(args[0]).lower() == cs_str(args[1]).lower())
+            return (
+                args[0] == args[1]
+                if not _comparison(args, 2)
+                else (cs_str(args[0]).lower() == cs_str(args[1]).lower())
+            )
         if name == "Format":
             return _format(cs_str(args[0]), args[1:])
     if t in ("int", "long") and name == "Parse":
@@ -406,7 +442,12 @@ def static_call(  # noqa: C901, PLR0911, PLR0912
         if not re.fullmatch(r"[+-]?\d+", text):
             raise CSharpError("FormatException", f"'{text}' is not an integer")
         return int(text)
-    if t in ("char", "Char") and name in _CHAR_TESTS and len(args) == 1 and isinstance(args[0], str):
+    if (
+        t in ("char", "Char")
+        and name in _CHAR_TESTS
+        and len(args) == 1
+        and isinstance(args[0], str)
+    ):
         return _CHAR_TESTS[name](args[0])
     if t == "Convert":
         return _convert(name, args)
@@ -463,8 +504,11 @@ def _format(fmt: str, args: list[object]) -> str:
     def sub(m: re.Match[str]) -> str:
         return cs_str(args[int(m.group(1))])
 
-    return re.sub(r"\{(\d+)\}", sub, fmt.replace("{{", "\0").replace("}}", "\1")).replace(
-        "\0", "{").replace("\1", "}")
+    return (
+        re.sub(r"\{(\d+)\}", sub, fmt.replace("{{", "\0").replace("}}", "\1"))
+        .replace("\0", "{")
+        .replace("\1", "}")
+    )
 
 
 def _convert(name: str, args: list[object]) -> object:
@@ -477,7 +521,7 @@ def _convert(name: str, args: list[object]) -> object:
         if isinstance(value, str):
             return static_call("int", "Parse", (), [value])
         if isinstance(value, int | float):
-            return int(round(value)) if isinstance(value, float) else value
+            return round(value) if isinstance(value, float) else value
     if name == "ToBoolean" and isinstance(value, str | bool):
         return value if isinstance(value, bool) else value.strip().lower() == "true"
     if name == "ToBase64String" and isinstance(value, list):
@@ -508,7 +552,7 @@ class Ordered(list[object]):
 
     def __init__(self, source: list[object], keys: list[tuple[Fn, bool]]) -> None:
         def cmp(p: tuple[list[object], object], q: tuple[list[object], object]) -> int:
-            for (a, b, (_, desc)) in zip(p[0], q[0], keys, strict=True):
+            for a, b, (_, desc) in zip(p[0], q[0], keys, strict=True):
                 c = compare(a, b)
                 if c:
                     return -c if desc else c
@@ -521,9 +565,7 @@ class Ordered(list[object]):
         self.keys = keys
 
 
-def linq_call(  # noqa: C901, PLR0911, PLR0912
-    source: object, name: str, type_args: tuple[str, ...], args: list[object]
-) -> object:
+def linq_call(source: object, name: str, type_args: tuple[str, ...], args: list[object]) -> object:
     items = enumerate_cs(source)
     fn: Fn | None = args[0] if args and callable(args[0]) else None  # type: ignore[assignment]
 
@@ -538,7 +580,16 @@ def linq_call(  # noqa: C901, PLR0911, PLR0912
         return [y for x in items for y in enumerate_cs(need_fn()(x))]
     if name == "Where":
         return [x for x in items if truthy(need_fn()(x), "Where predicate")]
-    if name in ("Any", "All", "Count", "First", "FirstOrDefault", "Last", "LastOrDefault", "Single"):
+    if name in (
+        "Any",
+        "All",
+        "Count",
+        "First",
+        "FirstOrDefault",
+        "Last",
+        "LastOrDefault",
+        "Single",
+    ):
         matched = [x for x in items if fn is None or truthy(fn(x), f"{name} predicate")]
         if name == "Any":
             return bool(matched)
@@ -579,8 +630,9 @@ def linq_call(  # noqa: C901, PLR0911, PLR0912
     if name == "Concat":
         return items + enumerate_cs(args[0])
     if name in ("Cast", "OfType") and type_args:
-        return [cast_value(x, type_args[0]) for x in items if name == "Cast" or is_type(
-            x, type_args[0])]
+        return [
+            cast_value(x, type_args[0]) for x in items if name == "Cast" or is_type(x, type_args[0])
+        ]
     if name == "Add" and isinstance(source, list):
         source.append(args[0])
         return None
@@ -625,7 +677,16 @@ def cast_value(value: object, type_name: str) -> object:
     """An explicit cast `(T)value`."""
     base = type_name.rstrip("?")
     if isinstance(value, JToken) and base in (
-        "string", "int", "long", "bool", "double", "float", "decimal", "Int32", "Int64", "Boolean",
+        "string",
+        "int",
+        "long",
+        "bool",
+        "double",
+        "float",
+        "decimal",
+        "Int32",
+        "Int64",
+        "Boolean",
     ):
         return jtoken.cast_token(value, type_name)
     if value is None:
@@ -642,7 +703,9 @@ def cast_value(value: object, type_name: str) -> object:
         return value
     if is_type(value, base):
         return value
-    raise CSharpError("InvalidCastException", f"unable to cast {type(value).__name__} to {type_name}")
+    raise CSharpError(
+        "InvalidCastException", f"unable to cast {type(value).__name__} to {type_name}"
+    )
 
 
 class CsRandom(CsObject):

@@ -31,8 +31,11 @@ class FaultStep:
 def default_faults(gateway: GatewaySpec) -> list[FaultStep]:
     first, last = gateway.regions[0].name, gateway.regions[-1].name
     return [
-        FaultStep(0.2, f"throttle {first} for 0.6 s (429, Retry-After 1)",
-                  lambda s: s.regions[first].throttle(0.6, retry_after=1)),
+        FaultStep(
+            0.2,
+            f"throttle {first} for 0.6 s (429, Retry-After 1)",
+            lambda s: s.regions[first].throttle(0.6, retry_after=1),
+        ),
         FaultStep(0.5, "flush the affinity records", lambda s: _flush(s)),
         FaultStep(0.9, "Redis down for 0.5 s", lambda s: s.cache_down()),
         FaultStep(1.4, "Redis back", lambda s: s.cache_up()),
@@ -44,20 +47,38 @@ def _flush(sim: Simulation) -> None:
     sim.cache.flush()
 
 
-def batch_workflow(client: Client, index: int, api: str = "openai-sticky") -> None:
-    lines = [{"custom_id": f"req-{index}-{n}", "method": "POST", "url": "/chat/completions",
-              "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": str(n)}]}}
-             for n in range(2)]
+def batch_workflow(
+    client: Client, index: int, api: str = "openai-sticky", pause: float = 0.0
+) -> None:
+    lines = [
+        {
+            "custom_id": f"req-{index}-{n}",
+            "method": "POST",
+            "url": "/chat/completions",
+            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": str(n)}]},
+        }
+        for n in range(2)
+    ]
     if index % 4 == 0:
-        lines.append({"custom_id": f"err-{index}", "method": "POST", "url": "/chat/completions",
-                      "body": {}})
+        lines.append(
+            {"custom_id": f"err-{index}", "method": "POST", "url": "/chat/completions", "body": {}}
+        )
     payload = ("\n".join(json.dumps(x) for x in lines) + "\n").encode()
     uploaded, region = client.upload(api, f"input-{index}.jsonl", payload)
     pin = {"x-backend-region": region} if api == "openai" else {}
-    batch, where = client.json(api, "POST", "/batches", {
-        "input_file_id": uploaded["id"], "endpoint": "/chat/completions",
-        "completion_window": "24h"}, headers=pin)
+    batch, where = client.json(
+        api,
+        "POST",
+        "/batches",
+        {
+            "input_file_id": uploaded["id"],
+            "endpoint": "/chat/completions",
+            "completion_window": "24h",
+        },
+        headers=pin,
+    )
     client.expect_region(where, region, "batch create")
+    time.sleep(pause)  # lets affinity records expire mid-flow when the TTL is short
     for _ in range(30):
         batch, where = client.json(api, "GET", f"/batches/{batch['id']}", headers=pin)
         client.expect_region(where, region, "batch poll")
@@ -75,38 +96,56 @@ def batch_workflow(client: Client, index: int, api: str = "openai-sticky") -> No
                 raise GatewayCallError(f"output of {batch['id']} was not made in {region}")
     if index % 4 == 0 and not batch.get("error_file_id"):
         raise GatewayCallError(f"batch {batch['id']} lost its error file")
-    meta, where = client.json(api, "GET", f"/files/{uploaded['id']}", headers=pin)
+    _, where = client.json(api, "GET", f"/files/{uploaded['id']}", headers=pin)
     client.expect_region(where, region, "file get")
 
 
-def responses_workflow(client: Client, index: int) -> None:
+def responses_workflow(client: Client, index: int, pause: float = 0.0) -> None:
     session = {"x-session-id": f"session-{index}-{uuid.uuid4().hex[:6]}"}
-    first, region = client.json("openai-realtime", "POST", "/responses",
-                                {"model": "gpt-4o", "input": "hello"}, headers=session)
+    first, region = client.json(
+        "openai-realtime",
+        "POST",
+        "/responses",
+        {"model": "gpt-4o", "input": "hello"},
+        headers=session,
+    )
     previous = first["id"]
+    time.sleep(pause)
     for turn in range(3):
         stream = turn == 1
-        body = {"model": "gpt-4o", "input": f"turn {turn}", "previous_response_id": previous,
-                "stream": stream}
+        body = {
+            "model": "gpt-4o",
+            "input": f"turn {turn}",
+            "previous_response_id": previous,
+            "stream": stream,
+        }
         if stream:
             previous, where = client.stream("openai-realtime", "/responses", body, session)
         else:
-            data, where = client.json("openai-realtime", "POST", "/responses", body,
-                                      headers=session)
+            data, where = client.json(
+                "openai-realtime", "POST", "/responses", body, headers=session
+            )
             previous = data["id"]
         client.expect_region(where, region, f"response turn {turn}")
     _, where = client.json("openai-realtime", "GET", f"/responses/{previous}", headers=session)
     client.expect_region(where, region, "response get")
     _, where = client.json("openai-realtime", "GET", f"/responses/{previous}/input_items")
     client.expect_region(where, region, "input items")
-    _, where = client.json("openai-realtime", "POST", "/chat/completions",
-                           {"model": "gpt-4o", "messages": []}, headers=session)
-    client.expect_region(where, region, "chat in session")
+    # Chat is stateless: it follows the session's region while that record exists, else the pool.
+    client.json(
+        "openai-realtime",
+        "POST",
+        "/chat/completions",
+        {"model": "gpt-4o", "messages": []},
+        headers=session,
+    )
     _, where = client.json("openai-realtime", "DELETE", f"/responses/{first['id']}")
     client.expect_region(where, region, "response delete")
 
 
-def run_workflows(sim: Simulation, clients: int, faults: list[FaultStep]) -> SimulationReport:
+def run_workflows(
+    sim: Simulation, clients: int, faults: list[FaultStep], *, pause: float = 0.0
+) -> SimulationReport:
     served = sim.served()
     outcomes: list[str | None] = []
     lock = threading.Lock()
@@ -115,11 +154,11 @@ def run_workflows(sim: Simulation, clients: int, faults: list[FaultStep]) -> Sim
         client = Client(served)
         try:
             if index % 3 == 2:
-                responses_workflow(client, index)
+                responses_workflow(client, index, pause)
             elif index % 10 == 9:
-                batch_workflow(client, index, api="openai")
+                batch_workflow(client, index, api="openai", pause=pause)
             else:
-                batch_workflow(client, index)
+                batch_workflow(client, index, pause=pause)
             outcome: str | None = None
         except GatewayCallError as exc:
             outcome = f"client {index}: {exc}"
@@ -139,7 +178,7 @@ def run_workflows(sim: Simulation, clients: int, faults: list[FaultStep]) -> Sim
 
     injector = threading.Thread(target=inject, daemon=True)
     injector.start()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
+    with ThreadPoolExecutor(max_workers=max(clients, 1)) as pool:
         list(pool.map(one, range(clients)))
     stop.set()
     injector.join()

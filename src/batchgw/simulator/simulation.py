@@ -53,15 +53,19 @@ class Simulation:
             for region in self.regions.values():
                 region.start()
             self.apim = SimulatedApim(
-                gateway, build_apis(gateway),
+                gateway,
+                build_apis(gateway),
                 {name: region.base_url for name, region in self.regions.items()},
-                self.cache, breaker=breaker, seed=seed,
+                self.cache,
+                breaker=breaker,
+                seed=seed,
             )
             self.world.token = self.apim.token
             self.server = _Server(("127.0.0.1", port), _front_door(self.apim))
             self.server.daemon_threads = True
-            self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                            name="apim-simulator")
+            self._thread = threading.Thread(
+                target=self.server.serve_forever, daemon=True, name="apim-simulator"
+            )
             self._thread.start()
         except BaseException:
             self.close()
@@ -73,8 +77,9 @@ class Simulation:
         return f"http://{host!s}:{port}"
 
     def served(self) -> ServedGateway:
-        return ServedGateway(self.url, {n: r.base_url for n, r in self.regions.items()},
-                             self.apim.subscription_key)
+        return ServedGateway(
+            self.url, {n: r.base_url for n, r in self.regions.items()}, self.apim.subscription_key
+        )
 
     def cache_down(self) -> None:
         """Make the external cache unreachable: stop our redis-server, or black it out."""
@@ -114,7 +119,7 @@ def _front_door(apim: SimulatedApim) -> type[BaseHTTPRequestHandler]:
     class FrontDoor(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _body(self) -> bytes:
@@ -143,6 +148,6 @@ def _front_door(apim: SimulatedApim) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle  # noqa: N815
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
 
     return FrontDoor

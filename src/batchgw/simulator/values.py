@@ -24,7 +24,9 @@ class CsObject:
         try:
             return getattr(self, "cs_" + name)
         except AttributeError:
-            raise UnsupportedPolicyError(f"member `{self.cs_type}.{name}` is not modelled") from None
+            raise UnsupportedPolicyError(
+                f"member `{self.cs_type}.{name}` is not modelled"
+            ) from None
 
     def cs_call(
         self, name: str, type_args: tuple[str, ...], args: list[object], named: dict[str, object]
@@ -81,7 +83,7 @@ class CsGuid(CsObject):
             return self.value.hex
         if fmt.upper() == "D":
             return str(self.value)
-        raise UnsupportedPolicyError(f"Guid.ToString(\"{fmt}\") is not modelled")
+        raise UnsupportedPolicyError(f'Guid.ToString("{fmt}") is not modelled')
 
 
 class CsTimeSpan(CsObject):
@@ -136,7 +138,7 @@ class CsDateTime(CsObject):
             return self.value.strftime("%Y-%m-%dT%H:%M:%S")
         if not fmt:
             return self.cs_string()
-        raise UnsupportedPolicyError(f"DateTime.ToString(\"{fmt}\") is not modelled")
+        raise UnsupportedPolicyError(f'DateTime.ToString("{fmt}") is not modelled')
 
     def call_AddSeconds(self, _t: tuple[str, ...], seconds: float) -> CsDateTime:
         return CsDateTime(self.value + dt.timedelta(seconds=seconds))
@@ -171,7 +173,9 @@ class CsDict(CsObject):
 
     cs_type = "IReadOnlyDictionary"
 
-    def __init__(self, items: dict[str, object] | None = None, *, ignore_case: bool = False) -> None:
+    def __init__(
+        self, items: dict[str, object] | None = None, *, ignore_case: bool = False
+    ) -> None:
         self.ignore_case = ignore_case
         self.items: dict[str, object] = {}
         for k, v in (items or {}).items():
@@ -219,7 +223,7 @@ class CsDict(CsObject):
         if not found:
             return default
         if type_args:
-            check_type(value, type_args[0], f"GetValueOrDefault<{type_args[0]}>(\"{key}\")")
+            check_type(value, type_args[0], f'GetValueOrDefault<{type_args[0]}>("{key}")')
         return value
 
 
