@@ -216,7 +216,9 @@ def apply_plan(
         with lock:
             inputs = dict(known)
         if not planned:
-            outputs = step.outputs(snapshot.observed[name])
+            settle = getattr(step, "settle", None)
+            observed = snapshot.observed[name]
+            outputs = settle(ctx, observed) if settle else step.outputs(observed)
         else:
             fresh = step.read(ctx, inputs)
             again = step.diff(snapshot.desired, fresh, inputs)

@@ -9,7 +9,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from rich.console import Console  # noqa: TID251 - tests drive the rich modules directly
+from rich.console import Console
 
 from batchgw.console import (
     Progress,

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 from pydantic import SecretStr
-from rich.console import Console  # noqa: TID251 - tests drive the rich modules directly
+from rich.console import Console
 
 from batchgw.endpoints import Endpoints
 from batchgw.errors import AzureCallError, BatchgwError, ConfigError

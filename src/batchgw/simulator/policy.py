@@ -523,15 +523,15 @@ def _send_request(doc: PolicyDocument, el: ET.Element, state: RequestState, sect
     if not urlsplit(request.url).scheme:
         raise PolicyError("send-request", "InvalidUrl", f"`{request.url}` is not absolute")
     timeout = doc.number(el, "timeout", state, 60)
-    name = el.get("response-variable-name")
+    variable = el.get("response-variable-name")
     try:
         response: Response | None = state.services.send(request, timeout)
     except PolicyError:
         if not doc.flag(el, "ignore-error", state, False):
             raise
         response = None
-    if name:
-        state.ctx.variables.put(name, response)
+    if variable:
+        state.ctx.variables.put(variable, response)
 
 
 _CHILD_ONLY = {"when", "otherwise", "value", "set-url"}

@@ -462,10 +462,10 @@ def static_call(
     if t == "Math":
         return _math(name, args)
     if t in ("JObject", "JArray", "JToken") and name == "Parse":
-        text = args[0]
-        if not isinstance(text, str):
+        json_text = args[0]
+        if not isinstance(json_text, str):
             raise CSharpError("ArgumentNullException", f"{t}.Parse: json is null")
-        return jtoken.parse(text, t)
+        return jtoken.parse(json_text, t)
     if t == "JObject" and name == "FromObject":
         return jtoken.to_token(args[0])
     if t == "Uri" and name == "EscapeDataString":
@@ -567,7 +567,7 @@ class Ordered(list[object]):
 
 def linq_call(source: object, name: str, type_args: tuple[str, ...], args: list[object]) -> object:
     items = enumerate_cs(source)
-    fn: Fn | None = args[0] if args and callable(args[0]) else None  # type: ignore[assignment]
+    fn: Fn | None = args[0] if args and callable(args[0]) else None
 
     def need_fn() -> Fn:
         if fn is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from batchgw.errors import AzureCallError, BlockedChangeError
 from batchgw.model import ApimSpec, Desired
 from batchgw.plan import UNKNOWN, Action, Change, Value, created, diff_fields
-from batchgw.steps.base import Ctx, Event, Known, get_or_none, guarded
+from batchgw.steps.base import SETTLED, Ctx, Event, Known, get_or_none, guarded, settle
 
 NAME = "ensure_apim"
 TYPE = "Microsoft.ApiManagement/service"
@@ -113,6 +113,9 @@ class ApimStep:
                     f"({observed.fields['sku.name']} -> {spec.sku})",
                     "keep the tier family, or tear down and deploy again",
                 )
+        if observed.state.lower() == "failed":
+            # A failed create or update is repaired by sending the desired state again.
+            changed["provisioningState"] = ("Failed", "Succeeded")
         if not changed:
             return []
         return [Change(NAME, Action.UPDATE, TYPE, spec.name, spec.id, changed)]
@@ -156,3 +159,12 @@ class ApimStep:
     def outputs(self, observed: object) -> dict[str, object]:
         assert isinstance(observed, ApimObserved)
         return {"principal_id": observed.principal_id, "gateway_url": observed.gateway_url}
+
+    def settle(self, ctx: Ctx, observed: object) -> dict[str, object]:
+        """A service an interrupted deploy left activating: wait, then take its identity."""
+        assert isinstance(observed, ApimObserved)
+        if observed.fields is None or observed.state.lower() in SETTLED:
+            return self.outputs(observed)
+        label = f"API Management {ctx.desired.apim.name}"
+        settle(ctx, NAME, label, lambda: self.read(ctx, {}).state)
+        return self.outputs(self.read(ctx, {}))

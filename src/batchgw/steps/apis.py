@@ -126,7 +126,10 @@ class ApisStep:
 def _list_apis(ctx: Ctx) -> dict[str, Any]:
     rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
     arm_id = f"{ctx.desired.apim.id}/apis"
-    listing = partial(list, ctx.clients.apim.api.list_by_service(rg, service))
+
+    def listing() -> list[Any]:
+        return list(ctx.clients.apim.api.list_by_service(rg, service))
+
     found = guarded(NAME, arm_id, "listing", partial(get_or_none, listing))
     return {str(api.name): api for api in found or []}
 

@@ -133,3 +133,23 @@ def require(value: object, what: str) -> str:
 def write(ctx: Ctx, step: str, resource_id: str, verb: str, call: Callable[[], T]) -> T:
     """One write to an APIM child: retried while the service is busy, errors made readable."""
     return guarded(step, resource_id, verb, lambda: retry_busy(ctx, step, resource_id, call))
+
+
+SETTLED = {"succeeded", "failed", "canceled"}
+
+
+def settle(ctx: Ctx, step: str, label: str, read_state: Callable[[], str]) -> str:
+    """Wait for a resource that an earlier, interrupted run left mid-operation.
+
+    Its own long-running operation has no poller any more, so its provisioning state is polled
+    (gently, with the injected sleeper) until it stops changing, or the wait gives up.
+    """
+    delay, waited = 1.0, 0.0
+    state = read_state()
+    while state.lower() not in SETTLED and waited < ctx.busy_timeout:
+        ctx.report(Event("wait", step, label, f"{state}: waiting for it to finish"))
+        ctx.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 30.0)
+        state = read_state()
+    return state

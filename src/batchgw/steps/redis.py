@@ -9,7 +9,7 @@ from typing import Any
 from batchgw.errors import BlockedChangeError
 from batchgw.model import Desired, RedisSpec
 from batchgw.plan import Action, Change, Value, created, diff_fields
-from batchgw.steps.base import Ctx, Event, Known, get_or_none, guarded
+from batchgw.steps.base import SETTLED, Ctx, Event, Known, get_or_none, guarded, settle
 
 NAME = "ensure_redis"
 MANAGED_TYPE = "Microsoft.Cache/redisEnterprise"
@@ -28,6 +28,7 @@ class RedisObserved:
     database: dict[str, Value] | None
     tags: dict[str, str] | None
     host: str
+    state: str = ""  # the least settled provisioning state of the cluster and its database
 
 
 def cluster_fields(spec: RedisSpec) -> dict[str, Value]:
@@ -121,6 +122,9 @@ class RedisStep:
                 },
                 tags=dict(cluster.tags or {}),
                 host=cluster.host_name or "",
+                state=_least_settled(
+                    cluster.provisioning_state, database.provisioning_state if database else None
+                ),
             )
         classic = guarded(
             NAME,
@@ -144,6 +148,7 @@ class RedisStep:
             database=None,
             tags=dict(classic.tags or {}),
             host=classic.host_name or "",
+            state=str(classic.provisioning_state or ""),
         )
 
     def diff(self, desired: Desired, observed: object, known: Known) -> list[Change]:
@@ -158,6 +163,8 @@ class RedisStep:
         else:
             fields = diff_fields(cluster_fields(spec), observed.resource, fold_case=FOLDED)
             _block_immutable(spec.name, fields)
+            if observed.state.lower() == "failed":
+                fields["provisioningState"] = ("Failed", "Succeeded")
             if fields:
                 changes.append(Change(NAME, Action.UPDATE, kind, spec.name, spec.id, fields))
         if spec.kind == "managed":
@@ -205,6 +212,15 @@ class RedisStep:
     def outputs(self, observed: object) -> dict[str, object]:
         assert isinstance(observed, RedisObserved)
         return {"redis_host": observed.host}
+
+    def settle(self, ctx: Ctx, observed: object) -> dict[str, object]:
+        """A cache an interrupted deploy left creating: its keys come only once it is ready."""
+        assert isinstance(observed, RedisObserved)
+        if observed.resource is None or observed.state.lower() in SETTLED | {""}:
+            return self.outputs(observed)
+        label = f"redis {ctx.desired.redis.name}"
+        settle(ctx, NAME, label, lambda: self.read(ctx, {}).state)
+        return self.outputs(self.read(ctx, {}))
 
 
 def _block_immutable(name: str, fields: dict[str, tuple[Value, Value]]) -> None:
@@ -286,3 +302,10 @@ def read_key(ctx: Ctx) -> str:
             lambda: ctx.clients.redis.redis.list_keys(rg, spec.name),
         )
     return str(keys.primary_key or "")
+
+
+def _least_settled(*states: object) -> str:
+    found = [str(s) for s in states if s]
+    unsettled = [s for s in found if s.lower() not in SETTLED]
+    failed = [s for s in found if s.lower() == "failed"]
+    return (unsettled or failed or found or [""])[0]
