@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,9 +44,9 @@ def run(
             str(exc), "install redis-server (apt-get install redis-server) or pass --redis-url"
         ) from None
     if json_mode:
-        out.print(
-            json.dumps(report.to_dict(), indent=2, sort_keys=True), markup=False, highlight=False
-        )
+        from batchgw.console import print_json
+
+        print_json(out, report.to_dict())  # type: ignore[arg-type]
     else:
         for line in report.lines():
             out.print(line, markup=False, highlight=False)

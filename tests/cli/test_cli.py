@@ -171,3 +171,27 @@ def test_help_and_config_errors_do_not_import_the_azure_sdks(tmp_path: Path) -> 
         [sys.executable, "-c", probe, str(bad)], capture_output=True, text=True, check=False
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_simulate_reports_json_and_succeeds(config_file: Path) -> None:
+    code, out, err = invoke("simulate", "-c", str(config_file), "--json", "--clients", "4")
+    assert code == 0, err
+    report = json.loads(out)
+    for key in (
+        "requests",
+        "requests_by_region",
+        "workflows_completed",
+        "workflows_failed",
+        "ownership_errors",
+        "affinity",
+        "cache_ops_per_request",
+    ):
+        assert key in report
+    assert report["ownership_errors"] == 0 and report["workflows_failed"] == 0
+    assert set(report["requests_by_region"]) >= {"batch-east", "batch-west"}
+
+
+def test_simulate_text_report(config_file: Path) -> None:
+    code, out, err = invoke("simulate", "-c", str(config_file), "--clients", "2")
+    assert code == 0, err
+    assert "ownership" in out.lower()

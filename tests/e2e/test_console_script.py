@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,40 @@ def test_environment_overrides_the_file(
     assert env_run.code == 0, env_run.err
     names = {c["name"] for c in json.loads(env_run.out)["changes"]}
     assert "rg-apim-prod" in names and "rg-apim-dev" not in names
+
+
+def test_a_deploy_killed_midway_is_finished_by_deploying_again(
+    served_arm: tuple[FakeArm, ServedArm], config_file: Path
+) -> None:
+    fake, arm = served_arm
+    fake.set_lro_seconds("microsoft.apimanagement/service", 2.0)
+    fake.set_lro_seconds("microsoft.cache/redisenterprise", 2.0)
+    env = cli_env(arm)
+    env.update({"NO_COLOR": "1"})
+    process = subprocess.Popen(
+        [*batchgw_command(), "deploy", "-c", str(config_file), "--yes"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _apim_put_sent(fake):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.kill()  # mid-way: APIM and Redis are still being created
+    process.wait(timeout=10)
+
+    resumed = run(arm, "deploy", "-c", str(config_file), "--yes")
+    assert resumed.code == 0, resumed.err
+    clean = run(arm, "plan", "-c", str(config_file), "--detailed-exitcode")
+    assert clean.code == 0, clean.out + clean.err
+
+
+def _apim_put_sent(fake: FakeArm) -> bool:
+    return any(
+        c.method == "PUT"
+        and c.path.lower().split("/providers/")[-1].count("/") == 2
+        and "microsoft.apimanagement/service/" in c.path.lower()
+        for c in list(fake.calls)
+    )

@@ -334,3 +334,61 @@ def test_no_change_plan_request_count_is_small_and_independent_of_operations(
     # list, and each API's operations and policy: no request per operation.
     assert len(reads) <= 20, sorted(c.path for c in reads)
     assert not [c for c in reads if "/operations/" in c.path.lower()]
+
+
+def test_unreadable_foundry_stops_the_plan_with_its_name(
+    settings: Settings, clients: AzureClients, arm: FakeArm
+) -> None:
+    arm.fail_next(
+        "GET", r"/accounts/batch-west$", status=403, code="AuthorizationFailed", message="no"
+    )
+    with pytest.raises(ConfigError, match="batch-west"):
+        engine.read_state(settings, clients)
+
+
+def test_transient_server_errors_are_retried(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    arm.fail_next("GET", r"/backends", status=503, code="ServiceUnavailable", times=2)
+    arm.fail_next("PUT", r"/apis/openai$", status=500, code="InternalServerError", times=1)
+    deploy(settings, clients, sleeps)
+    assert engine.read_state(settings, clients).plan.changes == ()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "step"),
+    [
+        (r"/service/apim-[^/]+$", "ensure_apim"),
+        (r"/databases/default$", "ensure_redis"),
+    ],
+)
+def test_failed_long_running_operation_names_step_and_code(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps, pattern: str, step: str
+) -> None:
+    arm.fail_lro_next(pattern, code="InternalOperationError", message="It broke.")
+    with pytest.raises(AzureCallError) as caught:
+        deploy(settings, clients, sleeps)
+    assert caught.value.step == step
+    assert caught.value.arm_code == "InternalOperationError"
+    deploy(settings, clients, sleeps)
+    assert engine.read_state(settings, clients).plan.changes == ()
+
+
+def test_fresh_principal_is_retried_until_replicated(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    codes = [c.status for c in arm.calls if "roleassignments/" in c.path.lower() and c.method == "PUT"]
+    assert 400 in codes and codes[-1] == 201
+    assert sleeps.waits
+
+
+def test_policy_reformatting_by_apim_is_not_a_change(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    policy = arm.get_resource(f"{apim_id(settings)}/apis/openai-sticky/policies/policy")
+    assert policy is not None
+    value = str(policy["properties"]["value"])  # type: ignore[index]
+    assert "\r\n" in value and "\t" in value
+    assert engine.read_state(settings, clients).plan.changes == ()

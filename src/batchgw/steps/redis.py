@@ -29,6 +29,8 @@ class RedisObserved:
     tags: dict[str, str] | None
     host: str
     state: str = ""  # the least settled provisioning state of the cluster and its database
+    cluster_state: str = ""
+    database_state: str = ""
 
 
 def cluster_fields(spec: RedisSpec) -> dict[str, Value]:
@@ -125,6 +127,8 @@ class RedisStep:
                 state=_least_settled(
                     cluster.provisioning_state, database.provisioning_state if database else None
                 ),
+                cluster_state=str(cluster.provisioning_state or ""),
+                database_state=str(database.provisioning_state or "") if database else "",
             )
         classic = guarded(
             NAME,
@@ -149,6 +153,7 @@ class RedisStep:
             tags=dict(classic.tags or {}),
             host=classic.host_name or "",
             state=str(classic.provisioning_state or ""),
+            cluster_state=str(classic.provisioning_state or ""),
         )
 
     def diff(self, desired: Desired, observed: object, known: Known) -> list[Change]:
@@ -163,7 +168,8 @@ class RedisStep:
         else:
             fields = diff_fields(cluster_fields(spec), observed.resource, fold_case=FOLDED)
             _block_immutable(spec.name, fields)
-            if observed.state.lower() == "failed":
+            if observed.cluster_state.lower() == "failed":
+                # A failed create or update is repaired by sending the desired state again.
                 fields["provisioningState"] = ("Failed", "Succeeded")
             if fields:
                 changes.append(Change(NAME, Action.UPDATE, kind, spec.name, spec.id, fields))
@@ -183,6 +189,8 @@ class RedisStep:
             else:
                 fields = diff_fields(database_fields(), observed.database, fold_case=FOLDED)
                 _block_immutable(name, fields)
+                if observed.database_state.lower() == "failed":
+                    fields["provisioningState"] = ("Failed", "Succeeded")
                 if fields:
                     changes.append(
                         Change(NAME, Action.UPDATE, DATABASE_TYPE, name, spec.database_id, fields)
