@@ -246,7 +246,11 @@ def _guard(body: Callable[[], int], *, json_mode: bool) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         _report(BatchgwError("interrupted", "run the same command again to finish"), json_mode)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Worker threads may be polling a 45-minute operation; Azure carries on without us, and
+        # the next run picks up where this one stopped, so there is nothing to wait for.
+        os._exit(130)
     except Exception as exc:
         known = _translate(exc)
         if known is None or GLOBAL.debug:

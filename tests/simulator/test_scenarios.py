@@ -18,6 +18,54 @@ def assert_clean(report: SimulationReport) -> None:
     assert report.forbidden_failovers == []
     assert report.upload_body_reads == 0
     assert report.ok
+    assert_cache_target(report)
+
+
+# Realtime requests that only follow a record: on a hit they read one and store nothing.
+REALTIME_FOLLOWERS = [
+    f"openai-realtime {op}"
+    for op in ("responses-get", "responses-delete", "responses-cancel", "responses-input-items")
+]
+
+
+def assert_cache_target(report: SimulationReport) -> None:
+    """Issue 5: one lookup per routed request and one store per new object; a miss may add
+    lookups (finding the owner) and a store (the repair) for each key it missed."""
+    for kind, ops in report.cache_ops_per_request.items():
+        assert ops["lookups"] <= ops["requests"] + ops["misses"], (kind, ops)
+        if ops["misses"] == 0:
+            assert ops["max_lookups"] <= 1, (kind, ops)
+        if kind in REALTIME_FOLLOWERS:
+            assert ops["stores"] <= ops["misses"], (kind, ops)
+        if kind == "openai-realtime responses-create":
+            # one new response each; a new session's record comes with a (session) miss
+            assert ops["stores"] <= ops["requests"] + ops["misses"], (kind, ops)
+
+
+def test_cache_round_trips_without_faults(redis_url: str) -> None:
+    gateway = make_gateway(2)
+    with Simulation(gateway, redis_url=redis_url, breaker=SCENARIO_BREAKER) as sim:
+        report = run_workflows(sim, 12, [])
+    assert_clean(report)
+    ops = report.cache_ops_per_request
+    for kind in [*REALTIME_FOLLOWERS, "openai-realtime chat-completions"]:
+        if kind in ops:  # the scenario never cancels
+            assert ops[kind]["lookups"] == ops[kind]["requests"], (kind, ops[kind])
+            assert ops[kind]["stores"] == 0, (kind, ops[kind])
+            assert ops[kind]["misses"] == 0, (kind, ops[kind])
+    create = ops["openai-realtime responses-create"]
+    # Per conversation: a new session (lookup misses; session + response stored), two chained
+    # turns (one lookup of response:<prev>, one store), a streamed turn (nothing stored) and
+    # the turn after it, whose previous response is recorded by the miss path (the session's
+    # record then read to find it: two lookups, the repair and the new response stored).
+    conversations = create["requests"] / 4
+    assert create["lookups"] == 5 * conversations
+    assert create["stores"] == 5 * conversations
+    assert create["misses"] == 2 * conversations
+    assert create["max_lookups"] == 2
+    for kind in ("files-get", "files-content", "batches-create", "batches-get"):
+        assert ops[f"openai-sticky {kind}"]["lookups"] == ops[f"openai-sticky {kind}"]["requests"]
+    assert ops["openai-sticky files-create"]["lookups"] == 0
 
 
 @pytest.mark.parametrize("regions", [2, 3])

@@ -378,7 +378,9 @@ def test_fresh_principal_is_retried_until_replicated(
     settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
 ) -> None:
     deploy(settings, clients, sleeps)
-    codes = [c.status for c in arm.calls if "roleassignments/" in c.path.lower() and c.method == "PUT"]
+    codes = [
+        c.status for c in arm.calls if "roleassignments/" in c.path.lower() and c.method == "PUT"
+    ]
     assert 400 in codes and codes[-1] == 201
     assert sleeps.waits
 
