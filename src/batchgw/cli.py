@@ -120,12 +120,15 @@ def deploy_cmd(config: ConfigOpt = None, yes: YesOpt = False, debug: DebugOpt = 
         with err.status("Reading Azure..."):
             snapshot = engine.read_state(settings, clients)
         render.render_plan(snapshot.plan, out)
+        known = snapshot.known
         if snapshot.plan.has_changes:
             _confirm(err, yes, "Deploy these changes?")
             with console.Progress(err) as progress:
-                engine.apply_plan(settings, clients, snapshot, report=progress)
+                known = engine.apply_plan(settings, clients, snapshot, report=progress)
             err.print("Deploy complete.")
-        render.render_endpoints(endpoints.read_endpoints(settings, clients), out)
+        # The plan (or the apply) has just read both endpoints: no need to ask Azure again.
+        found = endpoints.from_known(known) or endpoints.read_endpoints(settings, clients)
+        render.render_endpoints(found, out)
         return 0
 
     _run(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,3 +81,11 @@ def read_endpoints(settings: Settings, clients: AzureClients) -> Endpoints:
         )
     host = str(getattr(cluster, "host_name", "") or "") if cluster is not None else ""
     return Endpoints(apim_gateway_url=str(service.gateway_url), redis_hostname=host)
+
+
+def from_known(known: Mapping[str, object]) -> Endpoints | None:
+    """The endpoints from what a plan or deploy observed (the steps' outputs), if complete."""
+    url, host = known.get("gateway_url"), known.get("redis_host")
+    if isinstance(url, str) and url and isinstance(host, str) and host:
+        return Endpoints(apim_gateway_url=url, redis_hostname=host)
+    return None

@@ -14,14 +14,14 @@ TINY = [
     "--latency", "0.01",
     "--lro-seconds", "0.1",
     "--deploy-latency", "0.01",
-    "--foundries", "1,2",
+    "--foundries", "2",
     "--repeat", "1",
     "--startup-repeat", "1",
 ]  # fmt: skip
 
 FIGURE_LABELS = (
-    "plan depth (1 foundries)",
     "plan depth (2 foundries)",
+    "plan requests (2 foundries)",
     "plan requests per extra foundry",
     "deploy (2 foundries)",
     "deploy round trips outside the LROs (2 foundries)",

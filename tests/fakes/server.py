@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,9 +22,19 @@ class ServedArm:
     ca_file: Path  # PEM to trust: REQUESTS_CA_BUNDLE / verify=
 
 
+class _Server(ThreadingHTTPServer):
+    # A plan opens dozens of connections at once; the default backlog of 5 drops some SYNs,
+    # and each dropped one costs the client a 1 s retransmit.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def _handler_class(fake: FakeArm, base_url: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate TLS records: without TCP_NODELAY, Nagle holds
+        # the body until the client's delayed ACK (~40 ms per response).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -55,12 +66,14 @@ def serve_https(fake: FakeArm, tmp_dir: Path) -> Iterator[ServedArm]:
     ca.cert_pem.write_to_path(str(ca_file))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
     base_url = f"https://127.0.0.1:{server.server_address[1]}"
     server.RequestHandlerClass = _handler_class(fake, base_url)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name="fake-arm-https", daemon=True)
+    # shutdown() waits for the loop's next poll: 0.5 s by default, on every exit.
+    thread = threading.Thread(
+        target=partial(server.serve_forever, poll_interval=0.05), name="fake-arm-https", daemon=True
+    )
     thread.start()
     try:
         yield ServedArm(base_url, ca_file)

@@ -265,11 +265,12 @@ def _apply_api(ctx: Ctx, api: ApiSpec, changes: list[Change]) -> None:
         )
         write(ctx, NAME, api_id, "writing", lambda: put_api().result())
     ops = {op.operation_id: op for op in api.operations}
-    for change in (c for c in mine if c.type == OPERATION_TYPE):
+
+    def write_op(change: Change) -> None:
         op_name = change.name.split("/", 1)[1]
         if change.action is Action.DELETE:
             write(ctx, NAME, change.id, "deleting", partial(_delete_op, ctx, api.api_id, op_name))
-            continue
+            return
         op = ops[op_name]
         contract = OperationContract(
             display_name=op.display_name,
@@ -291,6 +292,12 @@ def _apply_api(ctx: Ctx, api: ApiSpec, changes: list[Change]) -> None:
             if_match="*",
         )
         write(ctx, NAME, change.id, "writing", put_op)
+
+    # Operations are independent children of the API: write them all at once.
+    op_changes = [c for c in mine if c.type == OPERATION_TYPE]
+    if op_changes:
+        with ThreadPoolExecutor(max_workers=min(16, len(op_changes))) as pool:
+            list(pool.map(write_op, op_changes))
     if any(c.type == POLICY_TYPE for c in mine):
         policy = PolicyContract(value=api.policy_xml, format="xml")
         put_policy = partial(

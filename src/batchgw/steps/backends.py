@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -148,16 +149,25 @@ class BackendsStep:
         specs = {b.backend_id: b for b in ctx.desired.backends}
         rg, service = ctx.desired.resource_group.name, ctx.desired.apim.name
         endpoint = ctx.arm_endpoint
-        # Regional backends first: the pool points at them.
-        order = sorted(changes, key=lambda c: c.name == naming.POOL_BACKEND_ID)
-        for change in order:
+
+        def put(change: Change) -> None:
             label = f"backend {change.name}"
             body = _contract(specs[change.name], ctx.desired, endpoint)
             verb = "creating" if change.action is Action.CREATE else "updating"
             ctx.report(Event("start", NAME, label, verb))
-            put = partial(ctx.clients.apim.backend.create_or_update, rg, service, change.name, body)
-            write(ctx, NAME, change.id, verb, put)
+            backends = ctx.clients.apim.backend
+            call = partial(backends.create_or_update, rg, service, change.name, body)
+            write(ctx, NAME, change.id, verb, call)
             ctx.report(Event("done", NAME, label, verb.replace("ing", "ed")))
+
+        # Regional backends all at once, then the pool, which points at them.
+        regional = [c for c in changes if c.name != naming.POOL_BACKEND_ID]
+        if regional:
+            with ThreadPoolExecutor(max_workers=min(16, len(regional))) as pool:
+                list(pool.map(put, regional))
+        for change in changes:
+            if change.name == naming.POOL_BACKEND_ID:
+                put(change)
         return {}
 
     def outputs(self, observed: object) -> dict[str, object]:
