@@ -45,7 +45,7 @@ REGIONS = ("eastus2", "westus3", "swedencentral", "francecentral", "japaneast", 
 APIM_TYPE = "microsoft.apimanagement/service"
 REDIS_TYPE = "microsoft.cache/redisenterprise"
 # Small but positive: azure-core reads Retry-After 0 as "use the default interval".
-RETRY_AFTER = 0.05
+RETRY_AFTER = 0.02
 # A GET of one API operation: a plan must list operations, never read them one by one.
 PER_OPERATION_READ = re.compile(r"/apis/[^/]+/operations/[^/]+$", re.IGNORECASE)
 
@@ -61,8 +61,11 @@ MAX_OFFLINE_PLAN_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Options:
-    latency: float = 0.2  # per-request ARM latency for plan depth and redeploy
-    lro_seconds: float = 3.0  # APIM and Redis create time for the deploy figure
+    latency: float = 0.5  # per-request ARM latency for plan depth and redeploy
+    # APIM and Redis create time for the deploy figure. The fixed cost around the LROs (the
+    # plan, polling granularity, the short steps after APIM) is about 0.25 s here: 8% of 3 s,
+    # 5% of 5 s, nothing next to the 10-45 minutes Azure takes.
+    lro_seconds: float = 5.0
     deploy_latency: float = 0.05  # latency for counting the deploy's sequential round trips
     foundries: tuple[int, ...] = (2, 8, 32)
     repeat: int = 3  # samples per in-process figure (median)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from batchgw import naming
 from batchgw.errors import BlockedChangeError
 from batchgw.model import Desired, RedisSpec
 from batchgw.plan import Action, Change, Value, created, diff_fields
@@ -91,20 +93,17 @@ class RedisStep:
         rg = ctx.desired.resource_group.name
         if spec.kind == "managed":
             ops = ctx.clients.redis_enterprise
-            cluster = guarded(
-                NAME,
-                spec.id,
-                "reading",
-                lambda: get_or_none(lambda: ops.redis_enterprise.get(rg, spec.name)),
+            get_cluster = partial(get_or_none, partial(ops.redis_enterprise.get, rg, spec.name))
+            get_database = partial(
+                get_or_none, partial(ops.databases.get, rg, spec.name, naming.REDIS_DATABASE)
             )
+            # Both at once: a plan's depth stays one round trip.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                cluster_f = pool.submit(guarded, NAME, spec.id, "reading", get_cluster)
+                database_f = pool.submit(guarded, NAME, spec.database_id, "reading", get_database)
+                cluster, database = cluster_f.result(), database_f.result()
             if cluster is None:
                 return RedisObserved(None, None, None, "")
-            database = guarded(
-                NAME,
-                spec.database_id,
-                "reading",
-                lambda: get_or_none(lambda: ops.databases.get(rg, spec.name, "default")),
-            )
             return RedisObserved(
                 resource={
                     "location": cluster.location,
