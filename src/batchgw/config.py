@@ -35,6 +35,14 @@ class ApimSettings(Section):
     sku: ApimSku = "Developer"
     capacity: int = Field(default=1, ge=1, le=12)
 
+    @model_validator(mode="after")
+    def _check_capacity(self) -> ApimSettings:
+        if self.sku == "Developer" and self.capacity != 1:
+            raise ValueError("the Developer tier has exactly one unit: set capacity = 1")
+        if self.sku.endswith("V2") and self.capacity > 10:
+            raise ValueError(f"{self.sku} scales to at most 10 units")
+        return self
+
 
 class RedisSettings(Section):
     kind: Literal["managed", "classic"] = "managed"

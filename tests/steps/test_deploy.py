@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from batchgw import engine, naming, teardown
+from batchgw import endpoints, engine, naming, teardown
 from batchgw.azure import AzureClients
 from batchgw.config import Settings, load_settings
-from batchgw.errors import AzureCallError, BatchgwError, ConfigError
+from batchgw.errors import AzureCallError, BatchgwError, ConfigError, UnsafePlanError
 from batchgw.plan import Action, Plan, Unknown
 from tests.conftest import CONFIG, FOUNDRY_RG, SUB, Sleeps
 from tests.fakes.arm import FakeArm
@@ -394,3 +394,73 @@ def test_policy_reformatting_by_apim_is_not_a_change(
     value = str(policy["properties"]["value"])  # type: ignore[index]
     assert "\r\n" in value and "\t" in value
     assert engine.read_state(settings, clients).plan.changes == ()
+
+
+def test_apply_stops_when_azure_changed_after_the_plan_was_shown(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    backends = f"{apim_id(settings)}/backends"
+    arm.mutate(
+        f"{backends}/foundry-batch-east",
+        lambda r: r["properties"].__setitem__("url", "https://elsewhere.example/openai/v1"),
+    )
+    snapshot = engine.read_state(settings, clients)
+    assert [c.name for c in snapshot.plan.changes] == ["foundry-batch-east"]
+    arm.remove(f"{backends}/foundry-batch-west")  # after the plan was shown
+    writes = len(arm.writes())
+
+    with pytest.raises(UnsafePlanError, match="foundry-batch-west"):
+        engine.apply_plan(settings, clients, snapshot, sleep=sleeps)
+    assert len(arm.writes()) == writes
+
+
+def test_show_endpoints_before_deploy_says_what_to_do(
+    settings: Settings, clients: AzureClients, arm: FakeArm
+) -> None:
+    with pytest.raises(BatchgwError) as caught:
+        endpoints.read_endpoints(settings, clients)
+    assert "batchgw deploy" in caught.value.hint
+
+
+def test_teardown_keeps_a_group_that_holds_other_resources(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps
+) -> None:
+    deploy(settings, clients, sleeps)
+    other = (
+        f"/subscriptions/{SUB}/resourceGroups/rg-apim-dev/providers/"
+        "Microsoft.Cache/redis/someone-elses-cache"
+    )
+    arm.seed(other, {"location": "eastus", "tags": {}, "properties": {}})
+
+    state = teardown.read_teardown(settings, clients, purge=False)
+    notes = teardown.apply_teardown(settings, clients, state, purge=False)
+
+    assert any("kept resource group" in note for note in notes)
+    assert arm.get_resource(other) is not None
+
+
+def test_a_role_named_in_config_is_looked_up(
+    clients: AzureClients, arm: FakeArm, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    path = tmp_path / "reader.toml"
+    path.write_text(
+        CONFIG.replace("[[foundries]]", '[access]\nrole = "Reader"\n\n[[foundries]]', 1)
+    )
+    reader = load_settings(path)
+    deploy(reader, clients, sleeps)
+    assert engine.read_state(reader, clients).plan.changes == ()
+    lookups = [c for c in arm.calls if "roledefinitions" in c.path.lower()]
+    assert lookups and "Reader" in str(lookups[0].query)
+
+
+def test_an_unknown_role_is_a_config_error(
+    clients: AzureClients, arm: FakeArm, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad-role.toml"
+    path.write_text(
+        CONFIG.replace("[[foundries]]", '[access]\nrole = "No Such Role"\n\n[[foundries]]', 1)
+    )
+    with pytest.raises(ConfigError, match="No Such Role"):
+        engine.read_state(load_settings(path), clients)
+    assert arm.writes() == []

@@ -71,6 +71,7 @@ def test_config_path_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         (lambda c: c + '\n[redis]\nkind = "classic"\nsku = "Balanced_B0"\n', "redis: "),
         (lambda c: c + '\n[redis]\nsku = "Premium"\n', "redis: "),
         (lambda c: c + '\n[apim]\nsku = "Consumption"\n', "apim.sku: "),
+        (lambda c: c + "\n[apim]\ncapacity = 2\n", "apim: the Developer tier has exactly one"),
         (lambda c: 'arm_endpoint = "http://localhost"\n' + c, "arm_endpoint: must be an https"),
         (lambda c: c.replace('name = "batch-west"', 'name = "batch-east"'), "listed twice"),
     ],
