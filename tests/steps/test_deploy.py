@@ -21,6 +21,15 @@ def deploy(settings: Settings, clients: AzureClients, sleeps: Sleeps) -> Plan:
     return snapshot.plan
 
 
+def set_property(arm: FakeArm, arm_id: str, key: str, value: object) -> None:
+    def change(resource: dict[str, object]) -> None:
+        props = resource["properties"]
+        assert isinstance(props, dict)
+        props[key] = value
+
+    arm.mutate(arm_id, change)
+
+
 def summary(plan: Plan) -> dict[str, int]:
     return plan.summary()
 
@@ -401,10 +410,7 @@ def test_apply_stops_when_azure_changed_after_the_plan_was_shown(
 ) -> None:
     deploy(settings, clients, sleeps)
     backends = f"{apim_id(settings)}/backends"
-    arm.mutate(
-        f"{backends}/foundry-batch-east",
-        lambda r: r["properties"].__setitem__("url", "https://elsewhere.example/openai/v1"),
-    )
+    set_property(arm, f"{backends}/foundry-batch-east", "url", "https://elsewhere.example/v1")
     snapshot = engine.read_state(settings, clients)
     assert [c.name for c in snapshot.plan.changes] == ["foundry-batch-east"]
     arm.remove(f"{backends}/foundry-batch-west")  # after the plan was shown
