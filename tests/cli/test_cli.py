@@ -150,8 +150,12 @@ def test_example_config_plans_offline() -> None:
     changes = json.loads(out)["changes"]
     apis = [c for c in changes if c["type"].endswith("/apis")]
     assert {c["name"] for c in apis} == {"openai", "openai-sticky", "openai-realtime"}
+    operations = [c for c in changes if c["type"].endswith("/operations")]
+    assert len(operations) == 25
     # Without endpoint hints the policies can't be rendered yet, and the plan says so.
-    assert all(c["diff"]["policy"]["after"] == "(known after apply)" for c in apis)
+    policies = [c for c in changes if c["type"].endswith("/policies")]
+    assert len(policies) == 3
+    assert all(c["diff"]["policy"]["after"] == "(known after apply)" for c in policies)
 
 
 def test_help_and_config_errors_do_not_import_the_azure_sdks(tmp_path: Path) -> None:

@@ -83,3 +83,11 @@ def build_apis(gateway: GatewaySpec) -> tuple[ApiSpec, ...]:
         )
         for api_id, path, display_name, operations in _APIS
     )
+
+
+def api_skeletons() -> tuple[ApiSpec, ...]:
+    """The APIs and operations without policies: what an offline plan knows before regions."""
+    return tuple(
+        ApiSpec(api_id, path, display_name, operations, policy_xml="")
+        for api_id, path, display_name, operations in _APIS
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from batchgw.gateway.apis import ApiSpec, OperationSpec
+from batchgw.gateway.apis import ApiSpec, OperationSpec, api_skeletons
 from batchgw.gateway.canonical import canonical_policy
 from batchgw.model import Desired
 from batchgw.plan import UNKNOWN, Action, Change, Value, created, deleted, diff_fields
@@ -73,21 +73,10 @@ class ApisStep:
     def diff(self, desired: Desired, observed: object, known: Known) -> list[Change]:
         assert isinstance(observed, ApisObserved)
         base = f"{desired.apim.id}/apis"
-        if desired.apis is None:
-            return [
-                Change(
-                    NAME,
-                    Action.CREATE,
-                    API_TYPE,
-                    api_id,
-                    f"{base}/{api_id}",
-                    {"policy": (None, UNKNOWN)},
-                )
-                for api_id in API_IDS
-                if observed.apis[api_id].fields is None
-            ]
+        # Offline, before the regions are known, the policies can't be rendered yet.
+        policies_known = desired.apis is not None
         changes: list[Change] = []
-        for api in desired.apis:
+        for api in desired.apis or api_skeletons():
             seen = observed.apis.get(api.api_id, ApiObserved(None, {}, None))
             api_id = f"{base}/{api.api_id}"
             if seen.fields is None:
@@ -103,7 +92,16 @@ class ApisStep:
                         Change(NAME, Action.UPDATE, API_TYPE, api.api_id, api_id, changed)
                     )
             changes.extend(_operation_changes(api, seen, api_id))
-            changes.extend(_policy_changes(api, seen, api_id))
+            if policies_known:
+                changes.extend(_policy_changes(api, seen, api_id))
+            elif seen.policy is None:
+                policy_id = f"{api_id}/policies/policy"
+                unknown = {"policy": (None, UNKNOWN)}
+                changes.append(
+                    Change(
+                        NAME, Action.CREATE, POLICY_TYPE, f"{api.api_id}/policy", policy_id, unknown
+                    )
+                )
         return changes
 
     def apply(self, ctx: Ctx, observed: object, known: Known) -> dict[str, object]:
