@@ -142,6 +142,9 @@ class Progress:
         self.clock = clock
         self.now = now
         self._lock = threading.Lock()
+        # Workers report at the same moment; rich's Live redraws its region around each print,
+        # and two threads printing at once can lose a line under the redraw. One at a time.
+        self._print_lock = threading.Lock()
         self._running: dict[tuple[str, str], Running] = {}
         self._live: Live | None = None
 
@@ -171,10 +174,11 @@ class Progress:
         try:
             live = self._live
             line = self._update(event, plain=live is None)
-            if live is not None:
-                live.refresh()  # show the new set of running operations now, not at the next tick
-            if line is not None:
-                self.err.print(line, soft_wrap=True)
+            with self._print_lock:
+                if live is not None:
+                    live.refresh()  # show the running operations now, not at the next tick
+                if line is not None:
+                    self.err.print(line, soft_wrap=True)
         except Exception:  # progress is cosmetic; it must never break a deploy
             pass
 
