@@ -142,7 +142,8 @@ def _front_door(apim: SimulatedApim) -> type[BaseHTTPRequestHandler]:
             data = response.body.data
             self.send_response(response.status, response.reason or None)
             for name, value in response.headers.items():
-                if name.lower() not in HOP_BY_HOP:
+                # send_response already wrote this server's own Server and Date.
+                if name.lower() not in HOP_BY_HOP | {"server", "date"}:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
