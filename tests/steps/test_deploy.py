@@ -9,7 +9,13 @@ import pytest
 from batchgw import endpoints, engine, naming, teardown
 from batchgw.azure import AzureClients
 from batchgw.config import Settings, load_settings
-from batchgw.errors import AzureCallError, BatchgwError, ConfigError, UnsafePlanError
+from batchgw.errors import (
+    AzureCallError,
+    BatchgwError,
+    BlockedChangeError,
+    ConfigError,
+    UnsafePlanError,
+)
 from batchgw.plan import Action, Plan, Unknown
 from tests.conftest import CONFIG, FOUNDRY_RG, SUB, Sleeps
 from tests.fakes.arm import FakeArm
@@ -470,3 +476,38 @@ def test_an_unknown_role_is_a_config_error(
     with pytest.raises(ConfigError, match="No Such Role"):
         engine.read_state(load_settings(path), clients)
     assert arm.writes() == []
+
+
+def test_config_changes_update_in_place(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    deploy(settings, clients, sleeps)
+    path = tmp_path / "changed.toml"
+    path.write_text(
+        CONFIG.replace("admin@contoso.com", "platform@contoso.com").replace(
+            "[[foundries]]", '[redis]\nsku = "Balanced_B1"\n\n[[foundries]]', 1
+        )
+    )
+    changed = load_settings(path)
+
+    plan = engine.read_state(changed, clients).plan
+
+    got = {(c.type, tuple(sorted(c.diff))) for c in plan.changes}
+    assert got == {
+        ("Microsoft.ApiManagement/service", ("publisherEmail",)),
+        ("Microsoft.Cache/redisEnterprise", ("sku.name",)),
+    }
+    deploy(changed, clients, sleeps)
+    assert engine.read_state(changed, clients).plan.changes == ()
+    patches = [c for c in arm.calls if c.method == "PATCH"]
+    assert patches and "publisherEmail" in str(patches[-1].body)
+
+
+def test_moving_apim_to_another_location_is_blocked(
+    settings: Settings, clients: AzureClients, arm: FakeArm, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    deploy(settings, clients, sleeps)
+    path = tmp_path / "moved.toml"
+    path.write_text(CONFIG.replace('location = "eastus"', 'location = "westeurope"'))
+    with pytest.raises(BlockedChangeError, match="location"):
+        engine.read_state(load_settings(path), clients)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from batchgw.errors import AzureCallError, BlockedChangeError
 from batchgw.model import ApimSpec, Desired
@@ -129,28 +130,41 @@ class ApimStep:
             ApiManagementServiceIdentity,
             ApiManagementServiceResource,
             ApiManagementServiceSkuProperties,
+            ApiManagementServiceUpdateParameters,
         )
 
         spec = ctx.desired.apim
-        verb = "creating" if changes[0].action is Action.CREATE else "updating"
-        body = ApiManagementServiceResource(
-            location=spec.location,
-            sku=ApiManagementServiceSkuProperties(name=spec.sku, capacity=spec.capacity),
-            publisher_email=spec.publisher_email,
-            publisher_name=spec.publisher_name,
-            identity=ApiManagementServiceIdentity(type="SystemAssigned"),
-            tags=spec.tags,
-        )
+        rg = ctx.desired.resource_group.name
         label = f"API Management {spec.name}"
-        ctx.report(Event("start", NAME, label, verb + " (Developer tier takes 30-45 min)"))
-        service = guarded(
-            NAME,
-            spec.id,
-            verb,
-            lambda: ctx.clients.apim.api_management_service.begin_create_or_update(
-                ctx.desired.resource_group.name, spec.name, body
-            ).result(),
-        )
+        service_ops = ctx.clients.apim.api_management_service
+        sku = ApiManagementServiceSkuProperties(name=spec.sku, capacity=spec.capacity)
+        identity = ApiManagementServiceIdentity(type="SystemAssigned")
+        if changes[0].action is Action.CREATE:
+            verb = "creating"
+            body = ApiManagementServiceResource(
+                location=spec.location,
+                sku=sku,
+                publisher_email=spec.publisher_email,
+                publisher_name=spec.publisher_name,
+                identity=identity,
+                tags=spec.tags,
+            )
+            ctx.report(Event("start", NAME, label, verb + " (Developer tier takes 30-45 min)"))
+            call = partial(service_ops.begin_create_or_update, rg, spec.name, body)
+        else:
+            # PATCH only what batchgw owns: a PUT would reset what others configured on the
+            # service (custom domains, VNet, certificates).
+            verb = "updating"
+            patch = ApiManagementServiceUpdateParameters(
+                sku=sku,
+                publisher_email=spec.publisher_email,
+                publisher_name=spec.publisher_name,
+                identity=identity,
+                tags=spec.tags,
+            )
+            ctx.report(Event("start", NAME, label, verb))
+            call = partial(service_ops.begin_update, rg, spec.name, patch)
+        service = guarded(NAME, spec.id, verb, lambda: call().result())
         ctx.report(Event("done", NAME, label, verb.replace("ing", "ed")))
         # The principal is only dependable once the create operation has finished.
         principal = str(service.identity.principal_id or "") if service.identity else ""
