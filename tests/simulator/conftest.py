@@ -32,7 +32,9 @@ def make_gateway(regions: int = 2, ttl: int = 3600) -> GatewaySpec:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        pytest.fail(
+            "redis-server is not installed: apt-get install redis-server (scripts/setup does)"
+        )
     server = RedisServer()
     server.start()
     yield server

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from batchgw.gateway.apis import ApiSpec
 from batchgw.gateway.spec import GatewaySpec
 from batchgw.simulator.backends import BreakerRule
 from batchgw.simulator.client import Client, GatewayCallError
@@ -198,7 +199,13 @@ def run_scenario(
     redis_url: str | None = None,
     seed: int = 0,
     faults: bool = True,
+    apis: tuple[ApiSpec, ...] | None = None,
 ) -> SimulationReport:
-    """Run the built-in scenario against fake regions and a real Redis; see SimulationReport."""
-    with Simulation(gateway, redis_url=redis_url, seed=seed, breaker=SCENARIO_BREAKER) as sim:
+    """Run the built-in scenario against fake regions and a real Redis; see SimulationReport.
+
+    `apis` runs given policy documents (e.g. exactly what a deploy sent) instead of rendering.
+    """
+    with Simulation(
+        gateway, redis_url=redis_url, seed=seed, breaker=SCENARIO_BREAKER, apis=apis
+    ) as sim:
         return run_workflows(sim, clients, default_faults(gateway) if faults else [])

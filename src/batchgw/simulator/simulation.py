@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from batchgw.gateway.apis import build_apis
+from batchgw.gateway.apis import ApiSpec, build_apis
 from batchgw.gateway.spec import GatewaySpec
 from batchgw.simulator.backends import BreakerRule
 from batchgw.simulator.cache import ExternalCache
@@ -39,6 +39,7 @@ class Simulation:
         port: int = 0,
         seed: int = 0,
         breaker: BreakerRule | None = None,
+        apis: tuple[ApiSpec, ...] | None = None,
     ) -> None:
         self.gateway = gateway
         self.redis: RedisServer | None = None
@@ -54,7 +55,8 @@ class Simulation:
                 region.start()
             self.apim = SimulatedApim(
                 gateway,
-                build_apis(gateway),
+                # The policies as deploy renders them, or exactly as a deploy sent them.
+                apis if apis is not None else build_apis(gateway),
                 {name: region.base_url for name, region in self.regions.items()},
                 self.cache,
                 breaker=breaker,
