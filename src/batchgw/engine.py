@@ -10,12 +10,18 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from batchgw import naming
-from batchgw.errors import AzureCallError, BatchgwError, ConfigError, UnsafePlanError
+from batchgw.errors import ConfigError, UnsafePlanError
 from batchgw.model import Desired, Foundry, build_desired, offline_foundries
 from batchgw.plan import Change, Plan
 from batchgw.steps import GRAPH, STEPS
+from batchgw.steps.apim import ApimObserved
+from batchgw.steps.apis import API_IDS, ApiObserved, ApisObserved
 from batchgw.steps.backends import BackendsObserved, is_ours
 from batchgw.steps.base import Ctx, Reporter, guarded, ignore_event, not_found
+from batchgw.steps.cache import CacheObserved
+from batchgw.steps.redis import RedisObserved
+from batchgw.steps.resource_group import GroupObserved
+from batchgw.steps.roles import RolesObserved
 
 if TYPE_CHECKING:
     from batchgw.azure import AzureClients
@@ -167,21 +173,13 @@ def stale_scopes(observed: object, desired: Desired) -> list[str]:
 def offline_plan(settings: Settings) -> Snapshot:
     """The plan as if nothing existed yet, from config alone: no network."""
     desired = build_desired(settings, offline_foundries(settings))
-    from batchgw.steps.apim import ApimObserved
-    from batchgw.steps.apis import API_IDS, ApiObserved, ApisObserved
-    from batchgw.steps.backends import BackendsObserved as Backends
-    from batchgw.steps.cache import CacheObserved
-    from batchgw.steps.redis import RedisObserved
-    from batchgw.steps.resource_group import GroupObserved
-    from batchgw.steps.roles import RolesObserved
-
     role_guid = naming.known_role_guid(settings.access.role) or settings.access.role
     observed: dict[str, object] = {
         "resource_group": GroupObserved(exists=False),
         "ensure_redis": RedisObserved(None, None, None, ""),
         "ensure_apim": ApimObserved(fields=None),
-        "ensure_backends": Backends(apim_exists=False, backends={}),
-        "prune_backends": Backends(apim_exists=False, backends={}),
+        "ensure_backends": BackendsObserved(apim_exists=False, backends={}),
+        "prune_backends": BackendsObserved(apim_exists=False, backends={}),
         "link_cache": CacheObserved(None),
         "grant_roles": RolesObserved(role_guid=role_guid, assignments=()),
         "ensure_apis": ApisObserved({api_id: ApiObserved(None, {}, None) for api_id in API_IDS}),
@@ -261,13 +259,3 @@ def _check_same(name: str, planned: tuple[Change, ...], again: list[Change]) -> 
             f"({first.action} {first.name} was not in it)",
             "run `batchgw plan` again and review it",
         )
-
-
-__all__ = [
-    "AzureCallError",
-    "BatchgwError",
-    "Snapshot",
-    "apply_plan",
-    "offline_plan",
-    "read_state",
-]

@@ -21,5 +21,4 @@ STEPS: tuple[Step, ...] = (
     ApisStep(),
     PruneBackendsStep(),
 )
-STEP_NAMES = tuple(step.name for step in STEPS)
 GRAPH = {step.name: step.needs for step in STEPS}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from batchgw.errors import AzureCallError, from_http_error
+from batchgw.errors import from_http_error
 from batchgw.plan import Change
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ class Ctx:
     # How long to keep retrying APIM's 409 "busy" and a fresh principal's PrincipalNotFound.
     busy_timeout: float = 1800.0
     principal_timeout: float = 600.0
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Step(Protocol):
@@ -119,15 +118,6 @@ def retry_busy(ctx: Ctx, step: str, label: str, call: Callable[[], T]) -> T:
             ctx.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)
-
-
-def require(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise AzureCallError(
-            f"{what} is not known yet",
-            "run the command again; Azure may still be finishing the previous step",
-        )
-    return value
 
 
 def write(ctx: Ctx, step: str, resource_id: str, verb: str, call: Callable[[], T]) -> T:
