@@ -16,12 +16,12 @@ from batchgw.plan import Change, Plan
 from batchgw.steps import GRAPH, STEPS
 from batchgw.steps.apim import ApimObserved
 from batchgw.steps.apis import API_IDS, ApiObserved, ApisObserved
-from batchgw.steps.backends import BackendsObserved, is_ours
+from batchgw.steps.backends import BackendsObserved
 from batchgw.steps.base import Ctx, Reporter, guarded, ignore_event, not_found
 from batchgw.steps.cache import CacheObserved
 from batchgw.steps.redis import RedisObserved
 from batchgw.steps.resource_group import GroupObserved
-from batchgw.steps.roles import RolesObserved
+from batchgw.steps.roles import RolesObserved, stale_scopes
 
 if TYPE_CHECKING:
     from batchgw.azure import AzureClients
@@ -155,19 +155,6 @@ def read_state(
         changes.extend(step.diff(desired, observed[step.name], known))
     plan = Plan(changes=tuple(changes), warnings=hint_warnings(settings, foundries))
     return Snapshot(desired=desired, observed=observed, known=known, plan=plan)
-
-
-def stale_scopes(observed: object, desired: Desired) -> list[str]:
-    """Foundry scopes of backends that config no longer names (their roles must go too)."""
-    if not isinstance(observed, BackendsObserved):
-        return []
-    wanted = {b.backend_id.lower() for b in desired.backends}
-    scopes = []
-    for backend_id, fields in observed.backends.items():
-        resource = str(fields.get("resourceId") or "")
-        if backend_id not in wanted and is_ours(backend_id) and "/subscriptions/" in resource:
-            scopes.append("/subscriptions/" + resource.split("/subscriptions/", 1)[1])
-    return scopes
 
 
 def offline_plan(settings: Settings) -> Snapshot:

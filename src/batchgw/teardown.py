@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from batchgw import naming
 from batchgw.errors import BatchgwError
 from batchgw.model import Desired, build_desired, offline_foundries
 from batchgw.plan import Action, Change, Plan
+from batchgw.steps.apim import TYPE as APIM_TYPE
 from batchgw.steps.apim import ApimObserved, ApimStep
+from batchgw.steps.apis import API_TYPE, ApisObserved, ApisStep
+from batchgw.steps.backends import TYPE as BACKEND_TYPE
 from batchgw.steps.backends import BackendsObserved, BackendsStep
 from batchgw.steps.base import Ctx, Event, Reporter, get_or_none, guarded, ignore_event
+from batchgw.steps.cache import TYPE as CACHE_TYPE
 from batchgw.steps.cache import CacheObserved, CacheStep
 from batchgw.steps.redis import CLASSIC_TYPE, MANAGED_TYPE
-from batchgw.steps.roles import RolesObserved, RolesStep, description
+from batchgw.steps.resource_group import TYPE as GROUP_TYPE
+from batchgw.steps.roles import TYPE as ROLE_TYPE
+from batchgw.steps.roles import RolesObserved, RolesStep, description, stale_scopes
 
 if TYPE_CHECKING:
     from batchgw.azure import AzureClients
     from batchgw.config import Settings
 
 NAME = "teardown"
+DELETED_TYPE = "Microsoft.ApiManagement/deletedservices"
 
 
 @dataclass(frozen=True)
@@ -38,145 +46,167 @@ def _tags_of(resource: object) -> dict[str, str]:
     return dict(getattr(resource, "tags", None) or {})
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What exists now, read in one concurrent round."""
+
+    group: object | None
+    redis: object | None
+    apim: ApimObserved
+    backends: BackendsObserved
+    cache: CacheObserved
+    apis: ApisObserved
+    roles: RolesObserved
+
+
 def read_teardown(settings: Settings, clients: AzureClients, *, purge: bool) -> TeardownState:
     desired = build_desired(settings, offline_foundries(settings))
     ctx = Ctx(clients=clients, desired=desired, arm_endpoint=settings.arm_endpoint)
-    rg = desired.resource_group
-    apim, redis = desired.apim, desired.redis
+    seen = _read(ctx)
+    _refuse_unowned(seen, desired)
+    extra = stale_scopes(seen.backends, desired)
+    if extra:
+        # Roles granted on foundries that config no longer lists are ours too.
+        roles = RolesStep().read(ctx, {"stale_foundry_scopes": extra})
+        seen = replace(seen, roles=roles)
+    rg_owned = seen.group is not None and naming.is_owned(_tags_of(seen.group), desired.environment)
+    changes = [
+        *_role_changes(seen, desired),
+        *_apim_changes(seen, desired, purge=purge),
+        *_redis_changes(seen, desired),
+        *_group_changes(desired, owned=rg_owned),
+    ]
+    return TeardownState(
+        desired=desired,
+        plan=Plan(changes=tuple(changes)),
+        apim_exists=seen.apim.fields is not None,
+        redis_exists=seen.redis is not None,
+        rg_owned=rg_owned,
+        soft_deleted=seen.apim.soft_deleted,
+    )
+
+
+def _read(ctx: Ctx) -> Seen:
+    clients, desired = ctx.clients, ctx.desired
+    rg, redis = desired.resource_group, desired.redis
+
+    def read_group() -> object | None:
+        return get_or_none(partial(clients.resource.resource_groups.get, rg.name))
 
     def read_redis() -> object | None:
         if redis.kind == "managed":
-            return get_or_none(
-                lambda: clients.redis_enterprise.redis_enterprise.get(rg.name, redis.name)
-            )
-        return get_or_none(lambda: clients.redis.redis.get(rg.name, redis.name))
+            ops = clients.redis_enterprise.redis_enterprise
+            return get_or_none(partial(ops.get, rg.name, redis.name))
+        return get_or_none(partial(clients.redis.redis.get, rg.name, redis.name))
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        f_group = pool.submit(
-            lambda: guarded(
-                NAME,
-                rg.id,
-                "reading",
-                lambda: get_or_none(lambda: clients.resource.resource_groups.get(rg.name)),
-            )
+    with ThreadPoolExecutor(max_workers=7) as pool:
+        group = pool.submit(guarded, NAME, rg.id, "reading", read_group)
+        found = pool.submit(guarded, NAME, redis.id, "reading", read_redis)
+        apim = pool.submit(ApimStep().read, ctx, {})
+        backends = pool.submit(BackendsStep().read, ctx, {})
+        cache = pool.submit(CacheStep().read, ctx, {})
+        apis = pool.submit(ApisStep().read, ctx, {})
+        roles = pool.submit(RolesStep().read, ctx, {})
+        return Seen(
+            group=group.result(),
+            redis=found.result(),
+            apim=apim.result(),
+            backends=backends.result(),
+            cache=cache.result(),
+            apis=apis.result(),
+            roles=roles.result(),
         )
-        f_redis = pool.submit(lambda: guarded(NAME, redis.id, "reading", read_redis))
-        f_apim = pool.submit(ApimStep().read, ctx, {})
-        f_backends = pool.submit(BackendsStep().read, ctx, {})
-        f_cache = pool.submit(CacheStep().read, ctx, {})
-        f_roles = pool.submit(RolesStep().read, ctx, {})
-        group, redis_found = f_group.result(), f_redis.result()
-        apim_seen, backends, cache, roles = (
-            f_apim.result(),
-            f_backends.result(),
-            f_cache.result(),
-            f_roles.result(),
-        )
-    assert isinstance(apim_seen, ApimObserved) and isinstance(backends, BackendsObserved)
-    assert isinstance(cache, CacheObserved) and isinstance(roles, RolesObserved)
+
+
+def _refuse_unowned(seen: Seen, desired: Desired) -> None:
     refused = []
-    if apim_seen.fields is not None and not naming.is_owned(apim_seen.tags, desired.environment):
-        refused.append(f"API Management `{apim.name}`")
-    if redis_found is not None and not naming.is_owned(_tags_of(redis_found), desired.environment):
-        refused.append(f"Redis `{redis.name}`")
+    if seen.apim.fields is not None and not naming.is_owned(seen.apim.tags, desired.environment):
+        refused.append(f"API Management `{desired.apim.name}`")
+    if seen.redis is not None and not naming.is_owned(_tags_of(seen.redis), desired.environment):
+        refused.append(f"Redis `{desired.redis.name}`")
     if refused:
         raise BatchgwError(
             f"refusing to delete {' and '.join(refused)}: not tagged managed-by=batchgw, "
             f"batchgw-environment={desired.environment}",
             "batchgw only deletes what it created; delete it yourself, or check `environment`",
         )
-    # Roles from backends that config no longer lists are ours too.
-    from batchgw.engine import stale_scopes
 
-    extra = stale_scopes(backends, desired)
-    if extra:
-        roles = RolesStep().read(ctx, {"stale_foundry_scopes": extra})
-        assert isinstance(roles, RolesObserved)
-    changes: list[Change] = []
-    principal = apim_seen.principal_id.lower()
+
+def _role_changes(seen: Seen, desired: Desired) -> list[Change]:
+    principal = seen.apim.principal_id.lower()
     mark = description(desired.environment)
-    for a in roles.assignments:
-        if a.description == mark or (principal and a.principal_id == principal):
-            foundry = a.scope.rstrip("/").split("/")[-1]
-            changes.append(
-                Change(
-                    "grant_roles",
-                    Action.DELETE,
-                    "Microsoft.Authorization/roleAssignments",
-                    foundry,
-                    a.id,
-                )
-            )
-    if apim_seen.fields is not None:
-        note = "deleted with the API Management service"
-        if cache.fields is not None:
-            changes.append(
-                Change(
-                    "link_cache",
-                    Action.DELETE,
-                    "Microsoft.ApiManagement/service/caches",
-                    desired.cache.cache_id,
-                    desired.cache.id,
-                    note=note,
-                )
-            )
-        for backend_id in sorted(backends.backends):
-            changes.append(
-                Change(
-                    "ensure_backends",
-                    Action.DELETE,
-                    "Microsoft.ApiManagement/service/backends",
-                    backend_id,
-                    f"{apim.id}/backends/{backend_id}",
-                    note=note,
-                )
-            )
+    return [
+        Change("grant_roles", Action.DELETE, ROLE_TYPE, a.scope.rstrip("/").split("/")[-1], a.id)
+        for a in seen.roles.assignments
+        if a.description == mark or (principal and a.principal_id == principal)
+    ]
+
+
+def _apim_changes(seen: Seen, desired: Desired, *, purge: bool) -> list[Change]:
+    apim = desired.apim
+    if seen.apim.fields is None:
+        if not (purge and seen.apim.soft_deleted):
+            return []
+        deleted_id = naming.deleted_apim_id(desired.subscription_id, apim.location, apim.name)
+        note = "purge the soft-deleted service"
+        return [
+            Change("ensure_apim", Action.DELETE, DELETED_TYPE, apim.name, deleted_id, note=note)
+        ]
+    # Children go with the service; they are listed so the plan shows everything that goes.
+    with_service = "deleted with the API Management service"
+    changes = [
+        Change(
+            "ensure_apis",
+            Action.DELETE,
+            API_TYPE,
+            api_id,
+            f"{apim.id}/apis/{api_id}",
+            note=with_service,
+        )
+        for api_id, api in seen.apis.apis.items()
+        if api.fields is not None
+    ]
+    changes += [
+        Change(
+            "ensure_backends",
+            Action.DELETE,
+            BACKEND_TYPE,
+            backend_id,
+            f"{apim.id}/backends/{backend_id}",
+            note=with_service,
+        )
+        for backend_id in sorted(seen.backends.backends)
+    ]
+    if seen.cache.fields is not None:
+        cache = desired.cache
         changes.append(
             Change(
-                "ensure_apim",
-                Action.DELETE,
-                "Microsoft.ApiManagement/service",
-                apim.name,
-                apim.id,
-                note="purged after delete"
-                if purge
-                else "soft-deleted for 48 h (use --purge to free the name now)",
+                "link_cache", Action.DELETE, CACHE_TYPE, cache.cache_id, cache.id, note=with_service
             )
         )
-    elif purge and apim_seen.soft_deleted:
-        changes.append(
-            Change(
-                "ensure_apim",
-                Action.DELETE,
-                "Microsoft.ApiManagement/deletedservices",
-                apim.name,
-                naming.deleted_apim_id(desired.subscription_id, apim.location, apim.name),
-                note="purge the soft-deleted service",
-            )
-        )
-    if redis_found is not None:
-        kind = MANAGED_TYPE if redis.kind == "managed" else CLASSIC_TYPE
-        changes.append(Change("ensure_redis", Action.DELETE, kind, redis.name, redis.id))
-    rg_owned = group is not None and naming.is_owned(_tags_of(group), desired.environment)
-    if rg_owned:
-        changes.append(
-            Change(
-                "resource_group",
-                Action.DELETE,
-                "Microsoft.Resources/resourceGroups",
-                rg.name,
-                rg.id,
-                note="only if nothing else is left in it",
-            )
-        )
-    return TeardownState(
-        desired=desired,
-        plan=Plan(changes=tuple(changes)),
-        apim_exists=apim_seen.fields is not None,
-        redis_exists=redis_found is not None,
-        rg_owned=rg_owned,
-        soft_deleted=apim_seen.soft_deleted,
+    soft = (
+        "purged after delete"
+        if purge
+        else "soft-deleted for 48 h (use --purge to free the name now)"
     )
+    changes.append(Change("ensure_apim", Action.DELETE, APIM_TYPE, apim.name, apim.id, note=soft))
+    return changes
+
+
+def _redis_changes(seen: Seen, desired: Desired) -> list[Change]:
+    if seen.redis is None:
+        return []
+    redis = desired.redis
+    kind = MANAGED_TYPE if redis.kind == "managed" else CLASSIC_TYPE
+    return [Change("ensure_redis", Action.DELETE, kind, redis.name, redis.id)]
+
+
+def _group_changes(desired: Desired, *, owned: bool) -> list[Change]:
+    if not owned:
+        return []
+    rg = desired.resource_group
+    note = "only if nothing else is left in it"
+    return [Change("resource_group", Action.DELETE, GROUP_TYPE, rg.name, rg.id, note=note)]
 
 
 def apply_teardown(

@@ -9,6 +9,7 @@ from batchgw import naming
 from batchgw.errors import ConfigError
 from batchgw.model import Desired
 from batchgw.plan import UNKNOWN, Action, Change, Value, created, deleted
+from batchgw.steps.backends import BackendsObserved, is_ours
 from batchgw.steps.base import Ctx, Event, Known, arm_code, guarded
 
 NAME = "grant_roles"
@@ -89,7 +90,8 @@ class RolesStep:
 
     def read(self, ctx: Ctx, known: Known) -> RolesObserved:
         scopes = [role.scope for role in ctx.desired.roles]
-        scopes += [s for s in _stale_scopes(known) if s.lower() not in {x.lower() for x in scopes}]
+        configured = {scope.lower() for scope in scopes}
+        scopes += [s for s in _known_stale_scopes(known) if s.lower() not in configured]
         role_spec = ctx.desired.roles[0].role if ctx.desired.roles else ""
         with ThreadPoolExecutor(max_workers=len(scopes) + 1) as pool:
             guid_future = pool.submit(resolve_role, ctx, role_spec)
@@ -159,7 +161,7 @@ class RolesStep:
         return {}
 
 
-def _stale_scopes(known: Known) -> list[str]:
+def _known_stale_scopes(known: Known) -> list[str]:
     scopes = known.get("stale_foundry_scopes", ())
     return [str(s) for s in scopes] if isinstance(scopes, list | tuple) else []
 
@@ -206,3 +208,16 @@ def _apply_one(ctx: Ctx, role_guid: str, known: Known, change: Change) -> None:
                 continue
             raise
     ctx.report(Event("done", NAME, label, "granted"))
+
+
+def stale_scopes(observed: object, desired: Desired) -> list[str]:
+    """Foundry scopes of backends that config no longer names (their roles must go too)."""
+    if not isinstance(observed, BackendsObserved):
+        return []
+    wanted = {b.backend_id.lower() for b in desired.backends}
+    scopes = []
+    for backend_id, fields in observed.backends.items():
+        resource = str(fields.get("resourceId") or "")
+        if backend_id not in wanted and is_ours(backend_id) and "/subscriptions/" in resource:
+            scopes.append("/subscriptions/" + resource.split("/subscriptions/", 1)[1])
+    return scopes
