@@ -199,3 +199,32 @@ def test_simulate_text_report(config_file: Path) -> None:
     code, out, err = invoke("simulate", "-c", str(config_file), "--clients", "2")
     assert code == 0, err
     assert "ownership" in out.lower()
+
+
+def test_json_errors_are_json_on_stdout(cli_arm: FakeArm, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(CONFIG.replace('name = "batch-west"', 'name = "batch-missing"'))
+    code, out, err = invoke("plan", "-c", str(path), "--json")
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error["code"] == "config" and "batch-missing" in error["message"] and error["hint"]
+    assert err.startswith("Error:")
+
+
+def test_answering_no_changes_nothing(
+    cli_arm: FakeArm, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "is_interactive", lambda: True)
+    result = runner.invoke(app, ["deploy", "-c", str(config_file)], input="n\n")
+    assert result.exit_code == 1
+    assert "nothing was changed" in result.stderr
+    assert cli_arm.writes() == []
+
+
+def test_answering_yes_deploys(
+    cli_arm: FakeArm, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "is_interactive", lambda: True)
+    result = runner.invoke(app, ["deploy", "-c", str(config_file)], input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Deploy complete." in result.stderr
