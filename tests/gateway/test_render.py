@@ -140,3 +140,16 @@ def test_spec_needs_a_region_and_a_ttl() -> None:
         check_gateway(dataclasses.replace(make_gateway(1), pool_backend_id="foundry-acct0"))
     with pytest.raises(ValueError, match="unexpected characters"):
         check_gateway(dataclasses.replace(make_gateway(1), pool_backend_id="a b"))
+
+
+def test_session_miss_path_only_in_realtime() -> None:
+    """Only a session gives the owner lookup a second record to read, repair and stay with."""
+    miss_key = '@((string)context.Variables["missRegionKey"])'
+    stay = '@((string)context.Variables["missRegion"])'
+    for api_id, expected in (("openai-sticky", []), ("openai-realtime", ["lookup", "store"])):
+        root = ET.fromstring(render_policy(make_gateway(2), api_id))
+        keys = [e.tag.split("-")[1] for e in root.iter() if e.attrib.get("key") == miss_key]
+        assert keys == expected, api_id
+        stays = [e for e in root.iter("set-variable") if e.attrib["value"] == stay]
+        assert len(stays) == len(expected) // 2, api_id
+        assert ("missRegionKey" in ET.tostring(root, encoding="unicode")) == bool(expected)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import pytest
 
+from batchgw.simulator.context import Headers, Response
+from batchgw.simulator.redis_server import RedisServer
 from batchgw.simulator.report import SimulationReport
 from batchgw.simulator.scenario import SCENARIO_BREAKER, FaultStep, default_faults, run_workflows
 from batchgw.simulator.simulation import Simulation
@@ -139,3 +144,112 @@ def test_run_scenario_public_api(redis_url: str) -> None:
     assert data["workflows_completed"] == 6 and report.ok
     assert set(report.affinity) >= {"hits", "misses", "repairs"}
     assert report.lines()[-1] == "result: OK"
+
+
+# ---------------------------------------------------------------- ids sent by the client
+
+
+def _carrying(where: str, bad: str) -> tuple[str, str, dict[str, str], object]:
+    """(method, path, headers, JSON body) of a request carrying `bad` as the id `where`."""
+    batch = {"endpoint": "/v1/chat/completions", "completion_window": "24h"}
+    turn = {"model": "gpt-4o", "input": "hi"}
+    return {
+        "file_id": ("GET", f"/openai-sticky/files/{bad}", {}, None),
+        "file_id content": ("GET", f"/openai-sticky/files/{bad}/content", {}, None),
+        "file_id delete": ("DELETE", f"/openai-sticky/files/{bad}", {}, None),
+        "batch_id": ("GET", f"/openai-sticky/batches/{bad}", {}, None),
+        "batch_id cancel": ("POST", f"/openai-sticky/batches/{bad}/cancel", {}, {}),
+        "input_file_id": ("POST", "/openai-sticky/batches", {}, {**batch, "input_file_id": bad}),
+        "response_id": ("GET", f"/openai-realtime/responses/{bad}", {}, None),
+        "response_id input_items": (
+            "GET",
+            f"/openai-realtime/responses/{bad}/input_items",
+            {},
+            None,
+        ),
+        "previous_response_id": (
+            "POST",
+            "/openai-realtime/responses",
+            {"x-session-id": "s-1"},
+            {**turn, "previous_response_id": bad},
+        ),
+        "x-session-id": ("POST", "/openai-realtime/chat/completions", {"x-session-id": bad}, turn),
+    }[where]
+
+
+_IN_PATH = ["file_id", "file_id content", "file_id delete", "batch_id", "batch_id cancel"]
+_IN_PATH += ["response_id", "response_id input_items"]
+_IN_VALUE = ["input_file_id", "previous_response_id", "x-session-id"]
+# 300 characters; an escaped "../"; a non-ASCII letter (which char.IsLetterOrDigit would take);
+# a brace, a slash, a space.
+_LONG = "x" * 300
+_BAD_IN_PATH = {
+    "long": _LONG,
+    "escaped": "a%2F..%2Fb",
+    "unicode": "r\u00e9sum\u00e9",
+    "brace": "a{b}",
+}
+_BAD_IN_VALUE = {"long": _LONG, "slash": "a/../b", "unicode": "r\u00e9sum\u00e9", "space": "a b"}
+_BAD_CASES = [
+    pytest.param(where, bad, id=f"{where}-{shape}")
+    for places, shapes in ((_IN_PATH, _BAD_IN_PATH), (_IN_VALUE, _BAD_IN_VALUE))
+    for where in places
+    for shape, bad in shapes.items()
+]
+
+
+@pytest.fixture(scope="module")
+def id_sim(redis_server: RedisServer) -> Iterator[Simulation]:
+    with Simulation(make_gateway(2), redis_url=redis_server.url) as sim:
+        yield sim
+
+
+def _send(
+    sim: Simulation, method: str, path: str, headers: dict[str, str], body: object
+) -> Response:
+    pairs = [("Ocp-Apim-Subscription-Key", sim.apim.subscription_key), *headers.items()]
+    data = b""
+    if body is not None:
+        pairs.append(("Content-Type", "application/json"))
+        data = json.dumps(body).encode()
+    return sim.apim.handle(method, path, Headers(pairs), data)
+
+
+def _activity(sim: Simulation) -> tuple[int, int, int]:
+    """Cache operations the policies made, requests the regions saw, records in the cache."""
+    ops = sum(s.lookups + s.stores + s.removes for s in sim.apim.stats.values())
+    return ops, len(sim.world.records), len(sim.cache.keys())
+
+
+@pytest.mark.parametrize(("where", "bad"), _BAD_CASES)
+def test_bad_client_id_is_refused_before_cache_and_regions(
+    id_sim: Simulation, where: str, bad: str
+) -> None:
+    before = _activity(id_sim)
+    response = _send(id_sim, *_carrying(where, bad))
+    assert response.status == 400
+    assert response.headers.get("x-backend-region") == "none"
+    error = json.loads(response.body.data)["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "invalid_id"
+    assert error["param"] == where.split()[0]
+    assert bad not in error["message"]  # never echoed
+    assert _activity(id_sim) == before == (before[0], before[1], 0)
+
+
+@pytest.mark.parametrize("where", [*_IN_PATH, *_IN_VALUE])
+def test_longest_id_and_every_allowed_character_pass(id_sim: Simulation, where: str) -> None:
+    """128 characters of A-Z a-z 0-9 - _ . : are routed as usual: the lookup misses, every
+    region is asked, and the answer is 404 naming the id (a session id just routes)."""
+    allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz" + "0123456789-_.:"
+    good = (allowed * 2)[:128]
+    before = _activity(id_sim)
+    response = _send(id_sim, *_carrying(where, good))
+    ops, region_requests, _ = _activity(id_sim)
+    if where == "x-session-id":
+        assert response.status == 200
+        assert response.headers.get("x-session-id") == good
+    else:
+        assert response.status == 404
+        assert json.loads(response.body.data)["error"]["code"] == "not_found"
+    assert ops > before[0] and region_requests > before[1]

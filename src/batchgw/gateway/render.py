@@ -21,6 +21,17 @@ _BLOCK_LINE = re.compile(r"^([ \t]*)\$\{(\w+)\}[ \t]*$")
 
 NOT_FOUND = "not_found"
 
+# Ids the client sends (path parameters, ids in a request body, x-session-id) become cache keys
+# and probe urls: the policies answer 400 to any other shape before using one.
+ID_MAX_LENGTH = 128
+# C# test of one char `c`: ASCII letters and digits (not char.IsLetterOrDigit, which takes any
+# Unicode letter) and - _ . :
+ID_CHAR_TEST = (
+    "(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')"
+    ' || "-_.:".IndexOf(c) >= 0'
+)
+INVALID_ID = "invalid_id"
+
 
 def load_template(name: str) -> str:
     return (files("batchgw.gateway") / "policies" / name).read_text(encoding="utf-8")
@@ -67,6 +78,8 @@ def region_values(gateway: GatewaySpec) -> dict[str, str]:
         # retry's count must be positive; its condition stops it after the last region.
         "retries": str(max(count - 1, 1)),
         "ttl": str(gateway.affinity_ttl_seconds),
+        "id_max": str(ID_MAX_LENGTH),
+        "id_char": ID_CHAR_TEST,
     }
 
 
@@ -160,15 +173,24 @@ def _errors(values: Mapping[str, str]) -> dict[str, str]:
             code="region_unavailable",
             retry_after=True,
         ),
-        "error_bad_session": _error(
-            values,
-            status=400,
-            reason="Bad Request",
-            message='"x-session-id must be at most 128 letters, digits and - _ . :"',
-            param='"x-session-id"',
-            code="invalid_session_id",
-        ),
+        "error_bad_session": _bad_id(values, '"x-session-id"'),
+        "error_bad_id": _bad_id(values, _var("lookupParam")),
     }
+
+
+def _bad_id(values: Mapping[str, str], param: str) -> str:
+    """400 for an id the client sent in a shape that can't be a cache key (never echoed)."""
+    rule = f" must be at most {ID_MAX_LENGTH} characters, each an ASCII letter, a digit or - _ . :"
+    # param is a C# string literal ("x-session-id") or an expression naming the parameter.
+    message = param[:-1] + rule + '"' if param.startswith('"') else f'{param} + "{rule}"'
+    return _error(
+        values,
+        status=400,
+        reason="Bad Request",
+        message=message,
+        param=param,
+        code=INVALID_ID,
+    )
 
 
 def _lookup(
@@ -212,6 +234,10 @@ def fragment_values(gateway: GatewaySpec, api_id: str) -> dict[str, str]:
     values["session_when"] = load_template("fragments/session-when.xml") if realtime else ""
     values["final_comment"] = "the session's region, " if realtime else ""
     values["on_error_extra"] = load_template("fragments/session-on-error.xml") if realtime else ""
+    # Only a session gives the owner lookup a record to read on a miss (and to stay with).
+    for name in ("session_miss_lookup", "session_miss_repair", "session_miss_stay"):
+        fragment = f"fragments/{name.replace('_', '-')}.xml"
+        values[name] = fill(load_template(fragment), values) if realtime else ""
     for name in ("prelude", "lookup_init", "owner_lookup", "route_final", "backend"):
         values[name] = fill(load_template(f"fragments/{name.replace('_', '-')}.xml"), values)
     values["outbound_common"] = fill(load_template("fragments/outbound-common.xml"), values)
