@@ -282,7 +282,9 @@ def _translate(exc: Exception) -> BatchgwError | None:
             f"cannot reach Azure Resource Manager at {endpoint}",
             "check the network, proxy or `arm_endpoint`",
         )
-    if name == "HttpResponseError" or name.endswith("Error"):
+    from azure.core.exceptions import HttpResponseError
+
+    if isinstance(exc, HttpResponseError):
         from batchgw.errors import from_http_error
 
         return from_http_error(exc, step="", resource_id="", action="Azure call")

@@ -102,8 +102,18 @@ BUSY_CODES = {
 }
 
 
-def retry_busy(ctx: Ctx, step: str, label: str, call: Callable[[], T]) -> T:
-    """APIM answers 409 while the service is activating or updating; wait until it settles."""
+def retry_while(
+    ctx: Ctx,
+    step: str,
+    label: str,
+    call: Callable[[], T],
+    *,
+    transient: Callable[[BaseException], bool],
+    detail: str,
+    timeout: float,
+    max_delay: float,
+) -> T:
+    """Call again, backing off through the injected sleeper, while Azure answers `transient`."""
     from azure.core.exceptions import HttpResponseError
 
     delay, waited = 5.0, 0.0
@@ -111,13 +121,31 @@ def retry_busy(ctx: Ctx, step: str, label: str, call: Callable[[], T]) -> T:
         try:
             return call()
         except HttpResponseError as exc:
-            busy = exc.status_code == 409 and (arm_code(exc) in BUSY_CODES or not arm_code(exc))
-            if not busy or waited >= ctx.busy_timeout:
+            if not transient(exc) or waited >= timeout:
                 raise
-            ctx.report(Event("wait", step, label, "API Management is busy, retrying"))
+            ctx.report(Event("wait", step, label, detail))
             ctx.sleep(delay)
             waited += delay
-            delay = min(delay * 2, 60.0)
+            delay = min(delay * 2, max_delay)
+
+
+def _busy(exc: BaseException) -> bool:
+    code = arm_code(exc)
+    return getattr(exc, "status_code", None) == 409 and (code in BUSY_CODES or not code)
+
+
+def retry_busy(ctx: Ctx, step: str, label: str, call: Callable[[], T]) -> T:
+    """APIM answers 409 while the service is activating or updating; wait until it settles."""
+    return retry_while(
+        ctx,
+        step,
+        label,
+        call,
+        transient=_busy,
+        detail="API Management is busy, retrying",
+        timeout=ctx.busy_timeout,
+        max_delay=60.0,
+    )
 
 
 def write(ctx: Ctx, step: str, resource_id: str, verb: str, call: Callable[[], T]) -> T:

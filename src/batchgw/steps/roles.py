@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from batchgw import naming
 from batchgw.errors import ConfigError
 from batchgw.model import Desired
 from batchgw.plan import UNKNOWN, Action, Change, Value, created, deleted
 from batchgw.steps.backends import BackendsObserved, is_ours
-from batchgw.steps.base import Ctx, Event, Known, arm_code, guarded
+from batchgw.steps.base import Ctx, Event, Known, arm_code, guarded, retry_while
 
 NAME = "grant_roles"
 TYPE = "Microsoft.Authorization/roleAssignments"
@@ -189,24 +190,25 @@ def _apply_one(ctx: Ctx, role_guid: str, known: Known, change: Change) -> None:
         description=description(ctx.desired.environment),
     )
     ctx.report(Event("start", NAME, label, "granting"))
-    delay, waited = 5.0, 0.0
-    while True:
+
+    def create() -> None:
         try:
-            guarded_create = lambda: ops.create(scope, name, body)  # noqa: E731
-            guarded(NAME, naming.role_assignment_id(scope, name), "granting", guarded_create)
-            break
-        except Exception as exc:
-            cause = exc.__cause__ if isinstance(exc.__cause__, HttpResponseError) else None
-            code = arm_code(cause) if cause else ""
-            if code == "RoleAssignmentExists":
-                break  # the same grant exists under another name: it is what we wanted
-            if code == "PrincipalNotFound" and waited < ctx.principal_timeout:
-                ctx.report(Event("wait", NAME, label, "identity not replicated yet, retrying"))
-                ctx.sleep(delay)
-                waited += delay
-                delay = min(delay * 2, 30.0)
-                continue
-            raise
+            retry_while(
+                ctx,
+                NAME,
+                label,
+                partial(ops.create, scope, name, body),
+                transient=lambda exc: arm_code(exc) == "PrincipalNotFound",
+                detail="identity not replicated yet, retrying",
+                timeout=ctx.principal_timeout,
+                max_delay=30.0,
+            )
+        except HttpResponseError as exc:
+            # The same grant under another name is what we wanted.
+            if arm_code(exc) != "RoleAssignmentExists":
+                raise
+
+    guarded(NAME, naming.role_assignment_id(scope, name), "granting", create)
     ctx.report(Event("done", NAME, label, "granted"))
 
 
