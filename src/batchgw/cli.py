@@ -277,10 +277,11 @@ def _translate(exc: Exception) -> BatchgwError | None:
 
         return not_signed_in()
     if name in ("ServiceRequestError", "ServiceRequestTimeoutError"):
-        endpoint = os.environ.get("BATCHGW_ARM_ENDPOINT", "https://management.azure.com")
+        # The endpoint may come from the file or the environment; the SDK's own message would
+        # repeat the URL with noise, so name the setting instead.
         return BatchgwError(
-            f"cannot reach Azure Resource Manager at {endpoint}",
-            "check the network, proxy or `arm_endpoint`",
+            "cannot reach Azure Resource Manager",
+            "check the network, the proxy, or `arm_endpoint` (BATCHGW_ARM_ENDPOINT)",
         )
     from azure.core.exceptions import HttpResponseError
 
